@@ -1,0 +1,81 @@
+"""The composition root: the one place that wires settings, storage, knowledge and services."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.catalog import YamlExporter, load_knowledge
+from bot.core.facade import PmAdvice
+from bot.core.models import Knowledge
+from bot.core.ports import Clock, Messenger, Repositories, SystemClock
+from bot.settings import Settings
+from bot.storage.engine import create_engine, is_sqlite
+from bot.storage.migrate import current, head, upgrade
+from bot.storage.repositories import build_repositories
+
+log = logging.getLogger(__name__)
+
+
+class DatabaseNotReady(Exception):
+    """The database schema is behind the code and must be migrated first."""
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    knowledge: Knowledge
+    engine: AsyncEngine
+    repositories: Repositories
+    facade: PmAdvice
+    clock: Clock
+
+
+def prepare_database(url: str) -> None:
+    """Bring an embedded SQLite database up to date; insist that PostgreSQL already is.
+
+    Production databases are migrated explicitly (`pmadvice db upgrade`, run by the container
+    before the bot starts) so several processes never race to change the schema.
+    """
+    if is_sqlite(url):
+        upgrade(url)
+        return
+    have, want = current(url), head()
+    if have != want:
+        raise DatabaseNotReady(
+            f"The database is at migration {have or 'none'} but this version needs {want}. "
+            "Run `pmadvice db upgrade` first."
+        )
+
+
+@asynccontextmanager
+async def build_runtime(
+    settings: Settings,
+    clock: Clock | None = None,
+    messengers: Mapping[str, Messenger] | None = None,
+    migrate: bool = True,
+) -> AsyncIterator[Runtime]:
+    knowledge = load_knowledge(settings.knowledge_dir)
+    if migrate:
+        await asyncio.to_thread(prepare_database, settings.database_url)
+    engine = create_engine(settings.database_url)
+    clock = clock or SystemClock()
+    try:
+        repositories = build_repositories(engine, clock)
+        facade = PmAdvice(knowledge, repositories, clock, YamlExporter(), messengers)
+        yield Runtime(settings, knowledge, engine, repositories, facade, clock)
+    finally:
+        await engine.dispose()
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+    )
+    for noisy in ("aiosqlite", "asyncio", "alembic.runtime.migration"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))

@@ -1,0 +1,175 @@
+"""The `pmadvice` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot import __version__
+from bot.app import DatabaseNotReady, build_runtime, configure_logging
+from bot.catalog import KnowledgeError, export_to_directory, load_knowledge
+from bot.console_adapter import ConsoleSession, console_user
+from bot.core.models import Actor
+from bot.settings import Settings, SettingsError, load_settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        args = parser.parse_args(["run", *(argv or sys.argv[1:])])
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        print(error, file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level if not getattr(args, "quiet_logs", False) else "WARNING")
+    try:
+        result: int = args.run(args, settings)
+    except KnowledgeError as error:
+        print(f"The knowledge base has problems:\n{error}", file=sys.stderr)
+        return 2
+    except DatabaseNotReady as error:
+        print(error, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pmadvice",
+        description="Advice and weekly portfolio exercises for people moving from ops into PM.",
+    )
+    parser.add_argument("--version", action="version", version=f"pmadvice {__version__}")
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the bot (the console when no platform is configured)")
+    run.add_argument("platform", nargs="?", default="auto", choices=["auto", "console"])
+    run.set_defaults(run=_run, user=None, mod=False, name="")
+
+    console = sub.add_parser("console", help="talk to the bot in this terminal, no tokens needed")
+    _console_options(console)
+    console.set_defaults(run=_console)
+
+    search = sub.add_parser("search", help="rank snippets for a question")
+    search.add_argument("query", nargs="*")
+    search.add_argument("--json", action="store_true", help="one JSON object per query")
+    search.add_argument("--limit", type=int, default=3)
+    search.add_argument("--stdin", action="store_true", help="read one query per line")
+    search.set_defaults(run=_search, quiet_logs=True)
+
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(metavar="ACTION", required=True)
+    db_sub.add_parser("upgrade", help="apply migrations").set_defaults(run=_db_upgrade)
+    db_sub.add_parser("current", help="show the applied migration").set_defaults(run=_db_current)
+
+    knowledge = sub.add_parser("knowledge", help="the curated knowledge base")
+    k_sub = knowledge.add_subparsers(metavar="ACTION", required=True)
+    k_sub.add_parser("check", help="validate knowledge/*.yaml").set_defaults(run=_knowledge_check)
+    export = k_sub.add_parser("export", help="write chat changes back into the YAML files")
+    export.add_argument("--out", type=Path, default=None, help="knowledge directory to write")
+    export.set_defaults(run=_knowledge_export)
+    return parser
+
+
+def _console_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--user", default=None, help="member id to act as")
+    parser.add_argument("--name", default="", help="display name")
+    parser.add_argument("--mod", action="store_true", help="act as a moderator")
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    return _console(args, settings)
+
+
+def _console(args: argparse.Namespace, settings: Settings) -> int:
+    user_id = args.user or settings.console_user
+    actor = Actor(
+        user=console_user(user_id),
+        is_moderator=args.mod or user_id in settings.moderator_ids,
+        display_name=args.name or user_id,
+    )
+
+    async def go() -> None:
+        async with build_runtime(settings) as runtime:
+            session = ConsoleSession(runtime.facade.handle, runtime.facade.submit_form, actor)
+            await session.run(sys.stdin)
+
+    asyncio.run(go())
+    return 0
+
+
+def _search(args: argparse.Namespace, settings: Settings) -> int:
+    queries = [line.rstrip("\n") for line in sys.stdin] if args.stdin else [" ".join(args.query)]
+    limit = max(1, min(args.limit, 50))
+
+    async def go() -> None:
+        async with build_runtime(settings) as runtime:
+            for query in queries:
+                result = await runtime.facade.advice.search(query, limit=limit)
+                if args.json:
+                    print(json.dumps({
+                        "query": query,
+                        "results": [
+                            {"id": h.snippet.id, "title": h.snippet.title,
+                             "topics": list(h.snippet.topics), "score": h.score}
+                            for h in result.hits
+                        ],
+                    }, ensure_ascii=False))  # fmt: skip
+                elif result.declined:
+                    print(f"{query}\n  (no confident match)")
+                else:
+                    print(query)
+                    for hit in result.hits:
+                        print(f"  {hit.score:.3f}  {hit.snippet.id}  {hit.snippet.title}")
+
+    asyncio.run(go())
+    return 0
+
+
+def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.storage.migrate import current, upgrade
+
+    upgrade(settings.database_url)
+    print(f"Database is at migration {current(settings.database_url)}.")
+    return 0
+
+
+def _db_current(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.storage.migrate import current, head
+
+    have, want = current(settings.database_url), head()
+    state = "up to date" if have == want else f"behind (latest is {want})"
+    print(f"{have or 'empty'}: {state}")
+    return 0 if have == want else 1
+
+
+def _knowledge_check(args: argparse.Namespace, settings: Settings) -> int:
+    knowledge = load_knowledge(settings.knowledge_dir)
+    print(
+        f"OK: {len(knowledge.snippets)} snippets, {len(knowledge.exercises)} exercises, "
+        f"{len(knowledge.topics)} topics in {settings.knowledge_dir}"
+    )
+    return 0
+
+
+def _knowledge_export(args: argparse.Namespace, settings: Settings) -> int:
+    root: Path = args.out or settings.knowledge_dir
+
+    async def go() -> list[Path]:
+        async with build_runtime(settings) as runtime:
+            revisions = await runtime.repositories.revisions.latest()
+            return export_to_directory(root, revisions)
+
+    written = asyncio.run(go())
+    if not written:
+        print("No chat changes to export.")
+    for path in written:
+        print(f"wrote {path}")
+    return 0

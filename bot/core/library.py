@@ -1,0 +1,96 @@
+"""The live set of snippets: the shipped catalog with chat changes layered over it by id."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.core.models import Knowledge, Snippet, SnippetRevision, VoteTally
+from bot.core.ports import Clock, Repositories
+from bot.core.ranking import Analyzer, RankingConfig, SearchIndex
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryState:
+    index: SearchIndex
+    revisions: dict[str, SnippetRevision]
+    retired: frozenset[str]
+    loaded_at: datetime
+
+    @property
+    def snippets(self) -> tuple[Snippet, ...]:
+        return self.index.snippets
+
+
+def merge(
+    catalog: tuple[Snippet, ...], revisions: list[SnippetRevision]
+) -> tuple[list[Snippet], frozenset[str]]:
+    """Edits override catalog entries, retirements hide them, new ids are added."""
+    latest = {r.snippet_id: r for r in revisions}
+    merged: list[Snippet] = []
+    for snippet in catalog:
+        revision = latest.pop(snippet.id, None)
+        if revision is None:
+            merged.append(snippet)
+        elif not revision.retired:
+            merged.append(revision.as_snippet())
+    merged.extend(r.as_snippet() for r in latest.values() if not r.retired)
+    retired = frozenset(r.snippet_id for r in revisions if r.retired)
+    return merged, retired
+
+
+class SnippetLibrary:
+    """Keeps a search index over the merged snippets, rebuilt when stale or changed here.
+
+    Other processes' changes show up within `ttl`; this process's own changes immediately.
+    """
+
+    def __init__(
+        self,
+        knowledge: Knowledge,
+        repositories: Repositories,
+        clock: Clock,
+        ttl: timedelta = timedelta(seconds=60),
+        config: RankingConfig | None = None,
+        index_factory: Callable[..., SearchIndex] = SearchIndex,
+    ) -> None:
+        self.knowledge = knowledge
+        self._repos = repositories
+        self._clock = clock
+        self._ttl = ttl
+        self._config = config
+        self._analyzer = Analyzer()
+        self._topics = {t.slug: t for t in knowledge.topics}
+        self._factory = index_factory
+        self._state: LibraryState | None = None
+        self._lock = asyncio.Lock()
+
+    async def state(self) -> LibraryState:
+        current = self._state
+        if current is not None and self._clock.now() - current.loaded_at < self._ttl:
+            return current
+        async with self._lock:
+            current = self._state
+            if current is None or self._clock.now() - current.loaded_at >= self._ttl:
+                current = await self._load()
+                self._state = current
+        return current
+
+    def invalidate(self) -> None:
+        self._state = None
+
+    async def _load(self) -> LibraryState:
+        revisions = await self._repos.revisions.latest()
+        votes: dict[str, VoteTally] = await self._repos.feedback.tallies()
+        snippets, retired = merge(self.knowledge.snippets, revisions)
+        index = self._factory(
+            snippets, self._topics, votes, config=self._config, analyzer=self._analyzer
+        )
+        return LibraryState(
+            index=index,
+            revisions={r.snippet_id: r for r in revisions},
+            retired=retired,
+            loaded_at=self._clock.now(),
+        )

@@ -1,0 +1,226 @@
+"""Domain types shared by every layer."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime, time
+
+
+class Platform(enum.StrEnum):
+    SLACK = "slack"
+    DISCORD = "discord"
+    CONSOLE = "console"
+
+
+@dataclass(frozen=True, slots=True)
+class UserRef:
+    """A member as their platform knows them: the platform, the workspace or guild, the id."""
+
+    platform: str
+    workspace: str
+    user_id: str
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.workspace}:{self.user_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is asking, as the adapter saw them on this request."""
+
+    user: UserRef
+    is_moderator: bool = False
+    display_name: str = ""
+    timezone: str | None = None
+    """The member's zone when the platform knows it (Slack does, Discord does not)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    slug: str
+    title: str
+    description: str = ""
+
+
+class SnippetOrigin(enum.StrEnum):
+    CATALOG = "catalog"
+    COMMUNITY = "community"
+
+
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    id: str
+    title: str
+    body: str
+    topics: tuple[str, ...]
+    questions: tuple[str, ...] = ()
+    audience: tuple[str, ...] = ()
+    source: str | None = None
+    origin: SnippetOrigin = SnippetOrigin.CATALOG
+
+
+@dataclass(frozen=True, slots=True)
+class Exercise:
+    id: str
+    order: int
+    title: str
+    prompt: str
+    deliverable: str
+    minutes: int
+    topics: tuple[str, ...]
+    done_when: str
+
+
+@dataclass(frozen=True, slots=True)
+class Knowledge:
+    """The curated base as shipped: topics, snippets and the exercise track."""
+
+    topics: tuple[Topic, ...]
+    snippets: tuple[Snippet, ...]
+    exercises: tuple[Exercise, ...]
+
+    def topic(self, slug: str) -> Topic | None:
+        return next((t for t in self.topics if t.slug == slug), None)
+
+
+class SubscriptionStatus(enum.StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    user: UserRef
+    weekday: int
+    """0 is Monday, as in `datetime.weekday()`."""
+    local_time: time
+    timezone: str
+    status: SubscriptionStatus
+    created_at: datetime
+    paused_until: datetime | None = None
+    next_due_at: datetime | None = None
+    """The next nudge instant in UTC; kept by the nudge service."""
+    notice: str | None = None
+    """Something to tell the member next time they use the bot (e.g. DMs failed)."""
+
+
+class ProgressStatus(enum.StrEnum):
+    DONE = "done"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressEntry:
+    user: UserRef
+    exercise_id: str
+    status: ProgressStatus
+    at: datetime
+    link: str | None = None
+    note: str | None = None
+    round: int = 1
+    """1 for the first pass through the track, 2 for a review round, and so on."""
+
+
+@dataclass(frozen=True, slots=True)
+class SnippetRevision:
+    """A change made from chat, layered over the shipped YAML by snippet id."""
+
+    snippet_id: str
+    revision: int
+    title: str
+    body: str
+    topics: tuple[str, ...]
+    questions: tuple[str, ...]
+    retired: bool
+    author: UserRef
+    at: datetime
+    source: str | None = None
+
+    def as_snippet(self) -> Snippet:
+        return Snippet(
+            id=self.snippet_id,
+            title=self.title,
+            body=self.body,
+            topics=self.topics,
+            questions=self.questions,
+            source=self.source,
+            origin=SnippetOrigin.COMMUNITY,
+        )
+
+
+class SuggestionStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    id: int
+    author: UserRef
+    title: str
+    body: str
+    topics: tuple[str, ...]
+    status: SuggestionStatus
+    created_at: datetime
+    decided_by: UserRef | None = None
+    decided_at: datetime | None = None
+    reason: str | None = None
+    snippet_id: str | None = None
+    """The snippet an approved suggestion became."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewSuggestion:
+    author: UserRef
+    title: str
+    body: str
+    topics: tuple[str, ...]
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    actor: UserRef
+    action: str
+    """One of add, edit, retire, approve, reject."""
+    target: str
+    at: datetime
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class VoteTally:
+    up: int = 0
+    down: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class UnansweredQuery:
+    text: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class GapCount:
+    text: str
+    count: int
+    last_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredSnippet:
+    snippet: Snippet
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    query: str
+    hits: tuple[ScoredSnippet, ...] = field(default_factory=tuple)
+
+    @property
+    def declined(self) -> bool:
+        return not self.hits

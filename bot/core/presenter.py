@@ -1,0 +1,141 @@
+"""Turn domain objects into neutral replies. Wording lives here, in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.core.models import Exercise, Knowledge, Snippet, Topic
+from bot.core.reply import Button, ButtonStyle, Reply, ReplyField, Visibility
+
+BAR_FULL = "▓"
+BAR_EMPTY = "░"
+
+
+def snippet_reply(
+    snippet: Snippet,
+    knowledge: Knowledge,
+    related: Sequence[Snippet] = (),
+    query: str | None = None,
+    offset: int = 0,
+) -> Reply:
+    buttons = [Button(_short(r.title, 60), f"show {r.id}") for r in related[:2]]
+    if query:
+        buttons.append(Button("Another answer", f"more {offset + 1} {query}"))
+    buttons.extend(
+        [
+            Button("👍 Helpful", f"vote {snippet.id} up"),
+            Button("👎 Not helpful", f"vote {snippet.id} down"),
+            Button("Share to channel", f"share {snippet.id}", ButtonStyle.PRIMARY),
+        ]
+    )
+    return Reply(
+        title=snippet.title,
+        body=snippet.body.strip(),
+        buttons=tuple(buttons),
+        context=snippet_context(snippet, knowledge),
+    )
+
+
+def snippet_context(snippet: Snippet, knowledge: Knowledge) -> str:
+    names = [_topic_name(slug, knowledge) for slug in snippet.topics]
+    parts = [" · ".join(names)]
+    if snippet.source:
+        parts.append(f"Source: {snippet.source}")
+    parts.append(f"id: {snippet.id}")
+    return " | ".join(p for p in parts if p)
+
+
+def shared_snippet_reply(snippet: Snippet, knowledge: Knowledge, shared_by: str) -> Reply:
+    who = shared_by or "A member"
+    return Reply(
+        title=snippet.title,
+        body=snippet.body.strip(),
+        context=f"Shared by {who} · {snippet_context(snippet, knowledge)}",
+        visibility=Visibility.CHANNEL,
+        shared_by=who,
+    )
+
+
+def decline_reply(query: str, knowledge: Knowledge) -> Reply:
+    return Reply(
+        title="I have nothing good on that yet",
+        body=(
+            "I'd rather say so than hand you a weak match. I've noted the question so the "
+            "moderators can fill the gap. Here is what I do know about:"
+        ),
+        fields=tuple(ReplyField(t.title, f"`topic {t.slug}`") for t in knowledge.topics[:25]),
+        buttons=(
+            Button("All topics", "topics"),
+            Button("Suggest a snippet", "suggest"),
+        ),
+        context=f'You asked: "{_short(query, 120)}"',
+    )
+
+
+def topics_reply(knowledge: Knowledge, counts: dict[str, int]) -> Reply:
+    lines = [
+        f"- *{t.title}* (`topic {t.slug}`, {counts.get(t.slug, 0)} snippets)"
+        for t in knowledge.topics
+    ]
+    return Reply(
+        title="Topics",
+        body="\n".join(lines),
+        context="Or just ask a question: `/pmadvice how do I explain my ops work to a PM?`",
+    )
+
+
+def topic_reply(topic: Topic, snippets: Sequence[Snippet]) -> Reply:
+    lines = [f"- {s.title}" for s in snippets[:20]]
+    body = topic.description + ("\n\n" if topic.description else "") + "\n".join(lines)
+    return Reply(
+        title=topic.title,
+        body=body,
+        buttons=tuple(Button(_short(s.title, 60), f"show {s.id}") for s in snippets[:5]),
+        context=f"{len(snippets)} snippets on this topic",
+    )
+
+
+def exercise_reply(
+    exercise: Exercise, progress_line: str, heading: str = "This week's exercise"
+) -> Reply:
+    return Reply(
+        title=f"{heading}: {exercise.title}",
+        body=exercise.prompt.strip(),
+        fields=(
+            ReplyField("Deliverable", exercise.deliverable),
+            ReplyField("Time", _minutes(exercise.minutes)),
+            ReplyField("Done looks like", exercise.done_when, inline=False),
+        ),
+        buttons=(
+            Button("Mark done", "done", ButtonStyle.PRIMARY),
+            Button("Skip", "skip"),
+            Button("Pause a week", "pause 1"),
+        ),
+        context=progress_line,
+    )
+
+
+def progress_bar(done: int, total: int) -> str:
+    total = max(total, 1)
+    filled = min(done, total)
+    return BAR_FULL * filled + BAR_EMPTY * (total - filled)
+
+
+def progress_line(done: int, total: int, streak: int) -> str:
+    return f"{done}/{total} {progress_bar(done, total)} streak {streak}"
+
+
+def _minutes(minutes: int) -> str:
+    if minutes < 60:
+        return f"about {minutes} min"
+    hours, rest = divmod(minutes, 60)
+    return f"about {hours} h {rest} min" if rest else f"about {hours} h"
+
+
+def _topic_name(slug: str, knowledge: Knowledge) -> str:
+    topic = knowledge.topic(slug)
+    return topic.title if topic else slug
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

@@ -1,0 +1,361 @@
+"""Weekly challenges from the member's side: subscription settings and exercise progress."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+from bot.core.commands import WEEKDAY_NAMES, Done, Pause, Subscribe
+from bot.core.models import (
+    Actor,
+    Exercise,
+    Knowledge,
+    ProgressEntry,
+    ProgressStatus,
+    Subscription,
+    SubscriptionStatus,
+    UserRef,
+)
+from bot.core.ports import Clock, Repositories
+from bot.core.presenter import exercise_reply, progress_bar, progress_line
+from bot.core.reply import Button, ButtonStyle, Reply, ReplyField
+from bot.core.schedule import next_due
+from bot.core.validation import is_link
+
+DEFAULT_WEEKDAY = 0
+DEFAULT_TIME = time(9, 0)
+DEFAULT_ZONE = "UTC"
+ROUND_START = "round-start"
+"""A progress marker that opens a review round before any of its exercises is recorded."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrackState:
+    """Where a member stands on the exercise track."""
+
+    round: int
+    done: int
+    skipped: int
+    current: Exercise | None
+    streak: int
+    total: int
+
+    @property
+    def line(self) -> str:
+        return progress_line(self.done, self.total, self.streak)
+
+
+def track_state(
+    exercises: tuple[Exercise, ...], entries: list[ProgressEntry], zone: str, now: datetime
+) -> TrackState:
+    current_round = max((e.round for e in entries), default=1)
+    known = {x.id for x in exercises}
+    this_round = {
+        e.exercise_id: e for e in entries if e.round == current_round and e.exercise_id in known
+    }
+    done = sum(1 for e in this_round.values() if e.status == ProgressStatus.DONE)
+    skipped = sum(1 for e in this_round.values() if e.status == ProgressStatus.SKIPPED)
+    current = next((x for x in exercises if x.id not in this_round), None)
+    return TrackState(
+        round=current_round,
+        done=done,
+        skipped=skipped,
+        current=current,
+        streak=streak(entries, zone, now),
+        total=len(exercises),
+    )
+
+
+def streak(entries: list[ProgressEntry], zone: str, now: datetime) -> int:
+    """Consecutive weeks (in the member's zone) with at least one exercise done.
+
+    A streak is still alive during the week after the last done week.
+    """
+    tz = ZoneInfo(zone)
+
+    def week_start(at: datetime) -> datetime:
+        local = at.astimezone(tz)
+        return datetime(local.year, local.month, local.day) - timedelta(days=local.weekday())
+
+    weeks = {week_start(e.at) for e in entries if e.status == ProgressStatus.DONE}
+    cursor = week_start(now)
+    if cursor not in weeks:
+        cursor -= timedelta(weeks=1)
+    count = 0
+    while cursor in weeks:
+        count += 1
+        cursor -= timedelta(weeks=1)
+    return count
+
+
+class ProgressService:
+    def __init__(self, knowledge: Knowledge, repositories: Repositories, clock: Clock) -> None:
+        self._exercises = knowledge.exercises
+        self._repos = repositories
+        self._clock = clock
+
+    async def state_for(self, user: UserRef) -> tuple[Subscription | None, TrackState]:
+        subscription = await self._repos.subscriptions.get(user)
+        entries = await self._repos.progress.list_for(user)
+        zone = subscription.timezone if subscription else DEFAULT_ZONE
+        return subscription, track_state(self._exercises, entries, zone, self._clock.now())
+
+    async def subscribe(self, actor: Actor, command: Subscribe) -> Reply:
+        now = self._clock.now()
+        existing = await self._repos.subscriptions.get(actor.user)
+        keep = existing if existing and existing.status != SubscriptionStatus.CANCELLED else None
+        weekday = _first(command.weekday, keep.weekday if keep else None, DEFAULT_WEEKDAY)
+        at = _first(command.at, keep.local_time if keep else None, DEFAULT_TIME)
+        zone = command.timezone or (keep.timezone if keep else None) or actor.timezone
+        zone_guessed = zone is None
+        zone = zone or DEFAULT_ZONE
+        subscription = Subscription(
+            user=actor.user,
+            weekday=weekday,
+            local_time=at,
+            timezone=zone,
+            status=SubscriptionStatus.ACTIVE,
+            created_at=existing.created_at if existing else now,
+            next_due_at=next_due(weekday, at, zone, now),
+        )
+        await self._repos.subscriptions.save(subscription)
+        when = f"{WEEKDAY_NAMES[weekday]}s at {at:%H:%M} ({zone})"
+        verb = "updated" if keep else "subscribed"
+        body = f"You're {verb}: one portfolio exercise every {when}."
+        if zone_guessed:
+            body += (
+                " I don't know your time zone, so I used UTC; set it with e.g. "
+                "`subscribe Europe/London`."
+            )
+        _, state = await self.state_for(actor.user)
+        buttons: tuple[Button, ...] = (
+            Button("See this week's exercise", "challenge", ButtonStyle.PRIMARY),
+        )
+        return Reply(
+            title="Weekly challenge" if keep else "Welcome to the weekly challenge",
+            body=body + f"\nFirst nudge: {_local(subscription.next_due_at, zone)}.",
+            context=state.line + " · `pause`, `unsubscribe` any time",
+            buttons=buttons,
+        )
+
+    async def pause(self, actor: Actor, command: Pause) -> Reply:
+        now = self._clock.now()
+        existing = await self._repos.subscriptions.get(actor.user)
+        if existing is None or existing.status == SubscriptionStatus.CANCELLED:
+            return _not_subscribed("pause")
+        until = now + timedelta(weeks=command.weeks)
+        paused = dataclasses.replace(
+            existing,
+            status=SubscriptionStatus.PAUSED,
+            paused_until=until,
+            next_due_at=next_due(existing.weekday, existing.local_time, existing.timezone, until),
+        )
+        await self._repos.subscriptions.save(paused)
+        weeks = "a week" if command.weeks == 1 else f"{command.weeks} weeks"
+        return Reply(
+            title="Paused",
+            body=(
+                f"Taking {weeks} off. Your next nudge comes "
+                f"{_local(paused.next_due_at, existing.timezone)}; `resume` to come back sooner."
+            ),
+            buttons=(Button("Resume now", "resume"),),
+        )
+
+    async def resume(self, actor: Actor) -> Reply:
+        now = self._clock.now()
+        existing = await self._repos.subscriptions.get(actor.user)
+        if existing is None or existing.status == SubscriptionStatus.CANCELLED:
+            return _not_subscribed("resume")
+        resumed = dataclasses.replace(
+            existing,
+            status=SubscriptionStatus.ACTIVE,
+            paused_until=None,
+            notice=None,
+            next_due_at=next_due(existing.weekday, existing.local_time, existing.timezone, now),
+        )
+        await self._repos.subscriptions.save(resumed)
+        return Reply(
+            title="Welcome back",
+            body=f"Nudges are on again. Next one: {_local(resumed.next_due_at, existing.timezone)}.",
+        )
+
+    async def unsubscribe(self, actor: Actor) -> Reply:
+        existing = await self._repos.subscriptions.get(actor.user)
+        if existing is None or existing.status == SubscriptionStatus.CANCELLED:
+            return Reply(body="You're not subscribed, so there's nothing to stop.")
+        await self._repos.subscriptions.save(
+            dataclasses.replace(
+                existing, status=SubscriptionStatus.CANCELLED, next_due_at=None, paused_until=None
+            )
+        )
+        return Reply(
+            title="Unsubscribed",
+            body=(
+                "No more weekly nudges. Your progress is kept, so `subscribe` picks up right "
+                "where you left off."
+            ),
+        )
+
+    async def challenge(self, actor: Actor) -> Reply:
+        subscription, state = await self.state_for(actor.user)
+        if state.current is None:
+            return _finished(state)
+        reply = exercise_reply(state.current, state.line)
+        if subscription is None or subscription.status == SubscriptionStatus.CANCELLED:
+            return dataclasses.replace(
+                reply,
+                context=reply.context + " · `subscribe` to get one every week",
+            )
+        return reply
+
+    async def done(self, actor: Actor, command: Done) -> Reply:
+        if command.link is not None and not is_link(command.link):
+            return Reply(
+                title="That link doesn't look right",
+                body="Links start with http:// or https://, e.g. `done https://example.com/teardown`.",
+            )
+        return await self._record(actor, ProgressStatus.DONE, command.link, command.note)
+
+    async def skip(self, actor: Actor) -> Reply:
+        return await self._record(actor, ProgressStatus.SKIPPED, None, None)
+
+    async def _record(
+        self, actor: Actor, status: ProgressStatus, link: str | None, note: str | None
+    ) -> Reply:
+        _, state = await self.state_for(actor.user)
+        exercise = state.current
+        if exercise is None:
+            return _finished(state)
+        stored = await self._repos.progress.record(
+            ProgressEntry(
+                user=actor.user,
+                exercise_id=exercise.id,
+                status=status,
+                at=self._clock.now(),
+                link=link,
+                note=note,
+                round=state.round,
+            )
+        )
+        _, after = await self.state_for(actor.user)
+        if not stored:
+            return Reply(body=f"*{exercise.title}* was already recorded. {after.line}")
+        if status == ProgressStatus.SKIPPED:
+            body = f"Skipped *{exercise.title}*. No guilt: not every exercise fits every week."
+        else:
+            saved = " with your link" if link else (" with your note" if note else "")
+            body = f"Nice work: *{exercise.title}* is done{saved}."
+            if not link and not note:
+                body += " Next time, add a link or a one-line reflection: `done <link or note>`."
+        if after.current is not None:
+            body += f"\nUp next: *{after.current.title}*."
+        buttons = (Button("Show next exercise", "challenge"),) if after.current else ()
+        return Reply(body=body, context=after.line, buttons=buttons)
+
+    async def restart(self, actor: Actor) -> Reply:
+        _, state = await self.state_for(actor.user)
+        if state.current is not None:
+            return Reply(
+                body=(
+                    f"You're still on the track ({state.line}). `restart` opens a review "
+                    "round once you've finished it."
+                )
+            )
+        if not self._exercises:
+            return Reply(body="There are no exercises yet.")
+        # A review round starts when its first entry is recorded; show its first exercise.
+        first = self._exercises[0]
+        await self._repos.progress.record(
+            ProgressEntry(
+                user=actor.user,
+                exercise_id=ROUND_START,
+                status=ProgressStatus.SKIPPED,
+                at=self._clock.now(),
+                round=state.round + 1,
+            )
+        )
+        return exercise_reply(first, progress_line(0, state.total, state.streak), "Review round")
+
+    async def progress(self, actor: Actor) -> Reply:
+        subscription, state = await self.state_for(actor.user)
+        entries = await self._repos.progress.list_for(actor.user)
+        lines = []
+        this_round = {e.exercise_id: e for e in entries if e.round == state.round}
+        for exercise in self._exercises:
+            entry = this_round.get(exercise.id)
+            mark = (
+                "✅"
+                if entry and entry.status == ProgressStatus.DONE
+                else (
+                    "⏭️"
+                    if entry
+                    else ("👉" if state.current and exercise.id == state.current.id else "▫️")
+                )
+            )
+            lines.append(f"{mark} {exercise.order}. {exercise.title}")
+        fields = [
+            ReplyField("Done", f"{state.done}/{state.total}"),
+            ReplyField("Skipped", str(state.skipped)),
+            ReplyField("Streak", f"{state.streak} week{'s' if state.streak != 1 else ''}"),
+            ReplyField("Nudges", _subscription_summary(subscription)),
+        ]
+        if state.round > 1:
+            fields.append(ReplyField("Round", str(state.round)))
+        return Reply(
+            title="Your progress",
+            body=f"{progress_bar(state.done, state.total)}\n" + "\n".join(lines),
+            fields=tuple(fields),
+            context=state.line,
+        )
+
+
+T = TypeVar("T")
+
+
+def _first(*values: T | None) -> T:
+    for value in values:
+        if value is not None:
+            return value
+    raise ValueError("no value")
+
+
+def _local(at: datetime | None, zone: str) -> str:
+    if at is None:
+        return "not scheduled"
+    local = at.astimezone(ZoneInfo(zone))
+    return f"{local:%A %d %B, %H:%M} {zone}"
+
+
+def _subscription_summary(subscription: Subscription | None) -> str:
+    if subscription is None or subscription.status == SubscriptionStatus.CANCELLED:
+        return "off (`subscribe` to start)"
+    when = (
+        f"{WEEKDAY_NAMES[subscription.weekday]}s {subscription.local_time:%H:%M} "
+        f"{subscription.timezone}"
+    )
+    if subscription.status == SubscriptionStatus.PAUSED:
+        return f"paused until {_local(subscription.paused_until, subscription.timezone)}"
+    return when
+
+
+def _not_subscribed(verb: str) -> Reply:
+    return Reply(
+        body=f"You're not subscribed, so there's nothing to {verb}. `subscribe` to start.",
+        buttons=(Button("Subscribe", "subscribe"),),
+    )
+
+
+def _finished(state: TrackState) -> Reply:
+    return Reply(
+        title="You've finished the whole track 🎉",
+        body=(
+            f"All {state.total} exercises are behind you ({state.done} done). That is a real "
+            "portfolio. Want another pass to sharpen your best pieces? `restart` starts a review "
+            "round, or `unsubscribe` to stop the nudges."
+        ),
+        buttons=(Button("Start a review round", "restart"), Button("Stop nudges", "unsubscribe")),
+        context=state.line,
+    )

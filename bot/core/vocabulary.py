@@ -1,0 +1,121 @@
+"""The field's vocabulary: stop words, abbreviations and synonyms used by the ranking.
+
+Phrases are matched on lowercase word tokens before stemming, longest first, and replaced by a
+canonical token. Expansions add related terms to a query at a lower weight.
+"""
+
+from __future__ import annotations
+
+STOP_WORDS = frozenset(
+    """
+    a about above after again all am an and any are aren't as at be because been before being
+    below between both but by can can't cannot could couldn't did didn't do does doesn't doing
+    don't down during each few for from further had hadn't has hasn't have haven't having he her
+    here hers herself him himself his how i i'd i'll i'm i've if in into is isn't it it's its
+    itself let's me more most mustn't my myself no nor not of off on once only or other ought
+    our ours ourselves out over own same shan't she should shouldn't so some such than that
+    that's the their theirs them themselves then there there's these they they'd they'll they're
+    they've this those through to too under until up very was wasn't we we'd we'll we're we've
+    were weren't what what's whats when where which while who whom why with won't would wouldn't
+    you you'd you'll you're you've your yours yourself yourselves im ive dont cant wont didnt
+    doesnt isnt hows also just really actually even still ever anyone someone something anything
+    thing things get got getting go going want wanted wants need needs like kind sort lot lots
+    much many good best better great way ways tips tip advice help please thanks thank hi hey
+    hello know think feel feels felt make makes making one ones u ur pls plz etc ok okay yeah
+    yes
+    """.split()
+)
+
+# Multi-word and single-word forms mapped to one canonical token.
+PHRASES: dict[tuple[str, ...], str] = {
+    ("associate", "product", "manager"): "apm",
+    ("associate", "product", "managers"): "apm",
+    ("associate", "pm"): "apm",
+    ("apms",): "apm",
+    ("product", "operations"): "prodops",
+    ("product", "ops"): "prodops",
+    ("prod", "ops"): "prodops",
+    ("productops",): "prodops",
+    ("product", "manager"): "pm",
+    ("product", "managers"): "pm",
+    ("product", "management"): "pm",
+    ("product", "mgr"): "pm",
+    ("pms",): "pm",
+    ("pm's",): "pm",
+    ("operations",): "ops",
+    ("operational",): "ops",
+    ("operation",): "ops",
+    ("op",): "ops",
+    ("cv",): "resume",
+    ("cvs",): "resume",
+    ("resumes",): "resume",
+    ("kpi",): "metric",
+    ("kpis",): "metric",
+    ("okr",): "okrs",
+    ("impostor",): "imposter",
+    ("coffee", "chat"): "coffeechat",
+    ("coffee", "chats"): "coffeechat",
+    ("informational", "interview"): "coffeechat",
+    ("informational", "interviews"): "coffeechat",
+    ("info", "interview"): "coffeechat",
+    ("tear", "down"): "teardown",
+    ("teardowns",): "teardown",
+    ("case", "study"): "casestudy",
+    ("case", "studies"): "casestudy",
+    ("side", "project"): "sideproject",
+    ("side", "projects"): "sideproject",
+    ("user", "research"): "userresearch",
+    ("customer", "research"): "userresearch",
+    ("user", "interviews"): "userinterview",
+    ("user", "interview"): "userinterview",
+    ("customer", "interviews"): "userinterview",
+    ("customer", "interview"): "userinterview",
+    ("product", "sense"): "productsense",
+    ("road", "map"): "roadmap",
+    ("roadmaps",): "roadmap",
+    ("supply", "chain"): "supplychain",
+    ("customer", "success"): "customersuccess",
+    ("scrum", "master"): "scrummaster",
+    ("project", "manager"): "projectmanager",
+    ("project", "management"): "projectmanager",
+    ("program", "manager"): "programmanager",
+    ("ux",): "userexperience",
+    ("user", "experience"): "userexperience",
+    ("day", "to", "day"): "daytoday",
+    ("prioritisation",): "prioritization",
+    ("prioritise",): "prioritize",
+    ("prioritising",): "prioritizing",
+    ("prioritised",): "prioritized",
+    ("organisation",): "organization",
+    ("analyse",): "analyze",
+    ("behaviour",): "behavior",
+}
+
+# A query that says one of these also asks, more faintly, about the related terms.
+EXPANSIONS: dict[str, tuple[str, ...]] = {
+    "coffeechat": ("networking", "pm"),
+    "networking": ("coffeechat",),
+    "network": ("coffeechat",),
+    "apm": ("pm", "program"),
+    "prodops": ("pm", "ops"),
+    "teardown": ("portfolio",),
+    "casestudy": ("portfolio",),
+    "sideproject": ("portfolio",),
+    "portfolio": ("teardown", "casestudy"),
+    "resume": ("bullet", "reframe"),
+    "metric": ("outcome", "measure"),
+    "imposter": ("confidence", "doubt"),
+    "userinterview": ("userresearch", "discovery"),
+    "userresearch": ("userinterview", "discovery"),
+    "empathy": ("userresearch", "user"),
+    "roadmap": ("prioritization", "vision"),
+    "prioritization": ("tradeoff", "roadmap"),
+    "tradeoff": ("prioritization",),
+    "switch": ("transition", "career"),
+    "transition": ("switch",),
+    "scrummaster": ("projectmanager", "prodops"),
+    "projectmanager": ("prodops", "delivery"),
+    "programmanager": ("projectmanager", "delivery"),
+    "productsense": ("interview",),
+    "mba": ("degree", "apm"),
+}

@@ -1,0 +1,93 @@
+"""Configuration from the environment, validated once at start-up.
+
+Call `load_settings()`; there is deliberately no module-level instance.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import platformdirs
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_KNOWLEDGE = PACKAGE_ROOT / "knowledge"
+
+
+def default_database_url() -> str:
+    data_dir = Path(platformdirs.user_data_dir("pmadvice", appauthor=False))
+    return f"sqlite+aiosqlite:///{data_dir / 'pmadvice.db'}"
+
+
+def _split_ids(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
+
+    database_url: str = Field(default_factory=default_database_url, alias="PMADVICE_DATABASE_URL")
+    knowledge_dir: Path = Field(default=SHIPPED_KNOWLEDGE, alias="PMADVICE_KNOWLEDGE_DIR")
+    moderator_ids: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, alias="PMADVICE_MODERATOR_IDS"
+    )
+    log_level: str = Field(default="INFO", alias="PMADVICE_LOG_LEVEL")
+    console_user: str = Field(default="console-user", alias="PMADVICE_CONSOLE_USER")
+
+    slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
+    discord_token: SecretStr | None = Field(default=None, alias="DISCORD_TOKEN")
+
+    @field_validator("moderator_ids", mode="before")
+    @classmethod
+    def _ids(cls, value: object) -> object:
+        return _split_ids(value)
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://", "sqlite://", "postgresql://")):
+            raise ValueError(
+                "use sqlite+aiosqlite:///path/to/file.db or postgresql+asyncpg://user@host/db"
+            )
+        if value.startswith("sqlite://"):
+            value = "sqlite+aiosqlite://" + value[len("sqlite://") :]
+        elif value.startswith("postgresql://"):
+            value = "postgresql+asyncpg://" + value[len("postgresql://") :]
+        return value
+
+    @field_validator("knowledge_dir")
+    @classmethod
+    def _knowledge(cls, value: Path) -> Path:
+        if not (value / "snippets").is_dir():
+            raise ValueError(f"{value} has no snippets/ folder; point it at a knowledge directory")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("use DEBUG, INFO, WARNING or ERROR")
+        return level
+
+
+class SettingsError(Exception):
+    """Start-up configuration is wrong; the message names each variable and what to fix."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        lines = []
+        for detail in error.errors():
+            name = str(detail["loc"][0]) if detail["loc"] else "settings"
+            message = detail["msg"].removeprefix("Value error, ")
+            lines.append(f"{name}: {message}")
+        raise SettingsError("Configuration problem:\n  " + "\n  ".join(lines)) from None

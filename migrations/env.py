@@ -1,0 +1,87 @@
+"""Alembic environment: async engine, URL from the caller or PMADVICE_DATABASE_URL."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from logging.config import fileConfig
+
+from alembic import context
+from alembic.autogenerate.api import AutogenContext
+from sqlalchemy import Connection, pool
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.storage.engine import ensure_sqlite_directory
+from bot.storage.migrate import URL_ATTRIBUTE
+from bot.storage.tables import UTCDateTime, metadata
+
+config = context.config
+
+# Only the `alembic` command has an ini file; the application keeps its own logging setup.
+if config.config_file_name is not None:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+
+
+def database_url() -> str:
+    url = (
+        config.attributes.get(URL_ATTRIBUTE)
+        or os.environ.get("PMADVICE_DATABASE_URL")
+        or config.get_main_option("sqlalchemy.url")
+    )
+    if not url:
+        raise RuntimeError("no database URL: set PMADVICE_DATABASE_URL")
+    return str(url)
+
+
+def render_item(type_: str, obj: object, autogen_context: AutogenContext) -> str | bool:
+    # Migrations must not import the application's types: render the stored type instead.
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def configure(**options: object) -> None:
+    context.configure(
+        target_metadata=metadata,
+        compare_type=True,
+        render_item=render_item,
+        **options,
+    )
+
+
+def run_migrations_offline() -> None:
+    url = database_url()
+    configure(
+        url=url,
+        literal_binds=True,
+        dialect_opts={"paramstyle": "named"},
+        render_as_batch=url.startswith("sqlite"),
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def do_run_migrations(connection: Connection) -> None:
+    # SQLite cannot ALTER most things: batch mode rebuilds the table instead.
+    configure(connection=connection, render_as_batch=connection.dialect.name == "sqlite")
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def run_async_migrations() -> None:
+    url = database_url()
+    ensure_sqlite_directory(url)
+    # A bare engine, not bot.storage.engine.create_engine: SQLite batch migrations copy and
+    # drop tables, which must not trip (or cascade through) enforced foreign keys.
+    engine = create_async_engine(url, poolclass=pool.NullPool)
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(do_run_migrations)
+    finally:
+        await engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    asyncio.run(run_async_migrations())
