@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -20,6 +22,10 @@ from bot.storage.migrate import current, head, upgrade
 from bot.storage.repositories import build_repositories
 
 log = logging.getLogger(__name__)
+
+
+class StartupError(Exception):
+    """A platform cannot start: a missing or malformed setting, named in the message."""
 
 
 class DatabaseNotReady(Exception):
@@ -79,3 +85,69 @@ def configure_logging(level: str) -> None:
     )
     for noisy in ("aiosqlite", "asyncio", "alembic.runtime.migration"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+
+
+class PlatformService(Protocol):
+    """A running connection to one chat platform, built by its adapter package."""
+
+    platform: str
+    messenger: Messenger
+
+    async def start(self) -> None:
+        """Connect or start serving; return once ready to take commands."""
+        ...
+
+    async def stop(self) -> None: ...
+
+
+class BackgroundService(Protocol):
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+PlatformFactory = Callable[[Runtime, dict[str, Any]], Awaitable[PlatformService]]
+
+PLATFORM_FACTORIES: dict[str, str] = {
+    "slack": "bot.slack_adapter.service:build_service",
+    "discord": "bot.discord_adapter.service:build_service",
+}
+"""Where each platform's factory lives; imported only when that platform is run."""
+
+
+def load_factory(platform: str) -> PlatformFactory:
+    module_name, _, attribute = PLATFORM_FACTORIES[platform].partition(":")
+    module = importlib.import_module(module_name)
+    factory: PlatformFactory = getattr(module, attribute)
+    return factory
+
+
+async def serve(
+    runtime: Runtime,
+    services: list[PlatformService],
+    background: list[BackgroundService],
+    stop: asyncio.Event,
+) -> None:
+    """Start every platform and background service, run until `stop` is set, then shut down."""
+    started: list[PlatformService | BackgroundService] = []
+    try:
+        for service in services:
+            runtime.facade.messengers[service.platform] = service.messenger
+            await service.start()
+            started.append(service)
+            log.info("%s is ready", service.platform)
+        for task in background:
+            await task.start()
+            started.append(task)
+        await stop.wait()
+    finally:
+        for item in reversed(started):
+            try:
+                await item.stop()
+            except Exception:
+                log.exception("error while stopping %s", type(item).__name__)
+
+
+def background_services(runtime: Runtime) -> list[BackgroundService]:
+    """Work that runs beside the platforms in every bot process (the weekly nudges)."""
+    return []

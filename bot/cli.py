@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from bot import __version__
-from bot.app import DatabaseNotReady, build_runtime, configure_logging
+from bot.app import (
+    DatabaseNotReady,
+    StartupError,
+    background_services,
+    build_runtime,
+    configure_logging,
+    load_factory,
+    serve,
+)
 from bot.catalog import KnowledgeError, export_to_directory, load_knowledge
 from bot.console_adapter import ConsoleSession, console_user
 from bot.core.models import Actor
@@ -50,7 +60,15 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     run = sub.add_parser("run", help="run the bot (the console when no platform is configured)")
-    run.add_argument("platform", nargs="?", default="auto", choices=["auto", "console"])
+    run.add_argument(
+        "platform",
+        nargs="?",
+        default="auto",
+        choices=["auto", "console", "slack", "discord", "all"],
+        help="auto (default) serves every platform with credentials, else the console",
+    )
+    run.add_argument("--http", action="store_true", help="Slack over HTTP instead of Socket Mode")
+    run.add_argument("--port", type=int, default=3000, help="HTTP port for --http")
     run.set_defaults(run=_run, user=None, mod=False, name="")
 
     console = sub.add_parser("console", help="talk to the bot in this terminal, no tokens needed")
@@ -84,8 +102,52 @@ def _console_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mod", action="store_true", help="act as a moderator")
 
 
+def _configured_platforms(settings: Settings) -> list[str]:
+    platforms = []
+    if settings.slack_bot_token is not None:
+        platforms.append("slack")
+    if settings.discord_token is not None:
+        platforms.append("discord")
+    return platforms
+
+
 def _run(args: argparse.Namespace, settings: Settings) -> int:
-    return _console(args, settings)
+    choice: str = args.platform
+    if choice == "auto":
+        platforms = _configured_platforms(settings)
+        if not platforms:
+            return _console(args, settings)
+    elif choice == "console":
+        return _console(args, settings)
+    elif choice == "all":
+        platforms = _configured_platforms(settings)
+        if not platforms:
+            print(
+                "No platform is configured: set SLACK_BOT_TOKEN (and SLACK_SIGNING_SECRET or "
+                "SLACK_APP_TOKEN) or DISCORD_TOKEN, or run `pmadvice console`.",
+                file=sys.stderr,
+            )
+            return 2
+    else:
+        platforms = [choice]
+    options = {"http": args.http, "port": args.port}
+    return asyncio.run(_serve(settings, platforms, options))
+
+
+async def _serve(settings: Settings, platforms: list[str], options: dict[str, object]) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signame in ("SIGINT", "SIGTERM"):
+        with contextlib.suppress(NotImplementedError, AttributeError):
+            loop.add_signal_handler(getattr(signal, signame), stop.set)
+    async with build_runtime(settings) as runtime:
+        try:
+            services = [await load_factory(name)(runtime, dict(options)) for name in platforms]
+        except StartupError as error:
+            print(error, file=sys.stderr)
+            return 2
+        await serve(runtime, services, background_services(runtime), stop)
+    return 0
 
 
 def _console(args: argparse.Namespace, settings: Settings) -> int:
