@@ -60,7 +60,7 @@ def postgres_server() -> PostgresServer:
 async def _scratch_postgres_database(server: PostgresServer) -> AsyncIterator[str]:
     """A new, empty database on the server for one test; dropped afterwards."""
     if server.unreachable:
-        pytest.fail(server.unreachable)
+        pytest.fail(server.unreachable, pytrace=False)
     admin = create_async_engine(
         server.url,
         isolation_level="AUTOCOMMIT",
@@ -76,9 +76,11 @@ async def _scratch_postgres_database(server: PostgresServer) -> AsyncIterator[st
         server.unreachable = (
             f"{POSTGRES_ENV} is set but PostgreSQL at {shown} is unreachable: {exc!r}"
         )
-        pytest.fail(server.unreachable)
-    async with connection:
+        pytest.fail(server.unreachable, pytrace=False)
+    try:
         await connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE template0'))
+    finally:
+        await connection.close()
     try:
         yield make_url(server.url).set(database=name).render_as_string(hide_password=False)
     finally:
@@ -106,9 +108,7 @@ async def migrate(url: str) -> None:
 
 
 @pytest.fixture(params=SQL_BACKENDS)
-async def empty_database_url(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[str]:
+async def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     async with fresh_database(request.param, request, tmp_path) as url:
         yield url
 

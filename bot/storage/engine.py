@@ -15,15 +15,27 @@ def is_sqlite(url: str | URL) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def ensure_sqlite_directory(url: str | URL) -> None:
-    """Create the directory of a SQLite database file, so a fresh install just works."""
+def sqlite_file(url: str | URL) -> Path | None:
+    """The file of a SQLite database; None for other databases, memory and URI filenames."""
     parsed = make_url(url)
     database = parsed.database
     if not is_sqlite(parsed) or not database or database == ":memory:":
-        return
+        return None
     if database.startswith("file:"):  # a URI filename (uri=true); leave it to SQLite
-        return
-    Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        return None
+    return Path(database).expanduser()
+
+
+def sqlite_file_missing(url: str | URL) -> bool:
+    path = sqlite_file(url)
+    return path is not None and not path.exists()
+
+
+def ensure_sqlite_directory(url: str | URL) -> None:
+    """Create the directory of a SQLite database file, so a fresh install just works."""
+    path = sqlite_file(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
 
 
 def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:

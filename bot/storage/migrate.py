@@ -21,6 +21,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, pool
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.storage.engine import sqlite_file_missing
+
 import bot
 
 URL_ATTRIBUTE = "url"
@@ -61,6 +63,8 @@ def head() -> str | None:
 
 def current(url: str) -> str | None:
     """The revision the database is at; None for a database never migrated."""
+    if sqlite_file_missing(url):
+        return None  # rather than create an empty file just to look inside
     return asyncio.run(_current(url))
 
 

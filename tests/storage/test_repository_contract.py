@@ -53,7 +53,9 @@ def subscription(user: UserRef = ALICE, **changes: object) -> Subscription:
 def progress(
     exercise_id: str, minutes: float = 0, user: UserRef = ALICE, **changes: object
 ) -> ProgressEntry:
-    base = ProgressEntry(user=user, exercise_id=exercise_id, status=ProgressStatus.DONE, at=at(minutes))
+    base = ProgressEntry(
+        user=user, exercise_id=exercise_id, status=ProgressStatus.DONE, at=at(minutes)
+    )
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
 
@@ -122,9 +124,7 @@ async def test_saving_again_replaces_the_members_one_subscription(
 async def test_subscription_counts_by_status(repositories: Repositories) -> None:
     await repositories.subscriptions.save(subscription(ALICE))
     await repositories.subscriptions.save(subscription(BOB))
-    await repositories.subscriptions.save(
-        subscription(MODERATOR, status=SubscriptionStatus.PAUSED)
-    )
+    await repositories.subscriptions.save(subscription(MODERATOR, status=SubscriptionStatus.PAUSED))
 
     assert await repositories.subscriptions.counts() == {
         SubscriptionStatus.ACTIVE: 2,

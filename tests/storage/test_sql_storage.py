@@ -95,7 +95,9 @@ async def test_naive_datetimes_are_refused(repos: Repositories) -> None:
 
 async def test_utc_comparisons_hold_across_zones(repos: Repositories) -> None:
     berlin = timezone(timedelta(hours=1))
-    entry = ProgressEntry(ALICE, "ex-1", ProgressStatus.DONE, datetime(2026, 3, 2, 10, tzinfo=berlin))
+    entry = ProgressEntry(
+        ALICE, "ex-1", ProgressStatus.DONE, datetime(2026, 3, 2, 10, tzinfo=berlin)
+    )
     await repos.progress.record(entry)
 
     assert await repos.progress.count_done_since(datetime(2026, 3, 2, 9, tzinfo=UTC)) == 1
@@ -113,7 +115,9 @@ async def test_a_failed_audit_insert_leaves_no_revision(
     await _break_audit_log(engine)
 
     with pytest.raises(exc.DBAPIError):
-        await repos.revisions.add(revision("resume-outcomes"), audit("resume-outcomes", "add"))
+        await repos.revisions.add(
+            revision("resume-outcomes"), audit("resume-outcomes", action="add")
+        )
 
     assert await repos.revisions.history("resume-outcomes") == []
 
@@ -227,8 +231,13 @@ async def test_deliveries_are_unique_per_member_and_week(engine: AsyncEngine) ->
 
     def delivery() -> DeliveryRow:
         return DeliveryRow(
-            **ids, week="2026-W10", due_at=T0, status="pending", next_attempt_at=T0,
-            created_at=T0, updated_at=T0,
+            **ids,
+            week="2026-W10",
+            due_at=T0,
+            status="pending",
+            next_attempt_at=T0,
+            created_at=T0,
+            updated_at=T0,
         )
 
     async with sessions.begin() as session:

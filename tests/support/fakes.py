@@ -92,7 +92,9 @@ class FakeRevisions:
         return sorted(newest.values(), key=lambda r: r.snippet_id)
 
     async def history(self, snippet_id: str) -> list[SnippetRevision]:
-        return sorted((r for r in self.rows if r.snippet_id == snippet_id), key=lambda r: r.revision)
+        return sorted(
+            (r for r in self.rows if r.snippet_id == snippet_id), key=lambda r: r.revision
+        )
 
     async def add(self, revision: SnippetRevision, audit: AuditEntry) -> None:
         if any(
@@ -201,9 +203,9 @@ class FakeUnanswered:
             key=lambda group: (group[0], group[1][0], group[1][1]),
             reverse=True,
         )
-        return [
-            GapCount(text=text, count=count, last_at=at) for count, (at, _, text) in ranked
-        ][:limit]
+        return [GapCount(text=text, count=count, last_at=at) for count, (at, _, text) in ranked][
+            :limit
+        ]
 
     async def count_since(self, since: datetime) -> int:
         return sum(1 for _, at in self.rows if at >= since)

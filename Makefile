@@ -1,0 +1,54 @@
+# Two entry points: `make run` (the bot on its embedded defaults) and `make test` (everything CI
+# checks). Both create the virtual environment they need.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+SHARED ?= ../shared
+
+.PHONY: run test lint typecheck contracts knowledge originality pytest eval bench clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+run: $(VENV)/.installed
+	$(BIN)/pmadvice run
+
+test: lint typecheck contracts knowledge originality pytest
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.installed
+	$(BIN)/mypy
+
+contracts: $(VENV)/.installed
+	$(BIN)/lint-imports
+
+knowledge: $(VENV)/.installed
+	$(BIN)/pmadvice knowledge check
+
+originality:
+	@if [ -f "$(SHARED)/tools/originality.py" ]; then \
+		$(BIN)/python $(SHARED)/tools/originality.py knowledge/; \
+	else \
+		echo "originality: $(SHARED)/tools/originality.py not found, skipped"; \
+	fi
+
+pytest: $(VENV)/.installed
+	$(BIN)/pytest -q
+
+eval: $(VENV)/.installed
+	$(BIN)/python $(SHARED)/eval/evaluate.py --cmd "$(BIN)/pmadvice search"
+
+bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/search.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
