@@ -17,11 +17,11 @@ from functools import lru_cache
 
 import snowballstemmer
 from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from bot.core.models import ScoredSnippet, SearchResult, Snippet, Topic, VoteTally
 from bot.core.text import words
-from bot.core.vocabulary import EXPANSIONS, PHRASES, STOP_WORDS
+from bot.core.vocabulary import DOMAIN_WORDS, EXPANSIONS, PHRASES, STOP_WORDS
 
 _MAX_PHRASE = max(len(p) for p in PHRASES)
 
@@ -34,12 +34,17 @@ class RankingConfig:
     body_weight: float = 1.0
     k1: float = 1.2
     b: float = 0.75
-    question_share: float = 0.45
-    """How much of the confidence comes from the best single example question."""
+    lexical_share: float = 0.35
+    """Confidence = this share of BM25 + `strong_share` of strong-field coverage + the rest
+    from the best single example question."""
+    strong_share: float = 0.35
+    unknown_idf: float = 2.5
+    """What a query word the index has never seen costs the coverage: enough that a question
+    made of unknown words is declined, not so much that one odd word sinks a good match."""
     expansion_weight: float = 0.35
     typo_weight: float = 0.8
-    min_confidence: float = 0.30
-    min_coverage: float = 0.5
+    min_confidence: float = 0.25
+    min_coverage: float = 0.35
     """Share of the query's meaning (IDF mass) the best snippet must account for."""
     relative_floor: float = 0.5
     """Further hits must score at least this share of the best one."""
@@ -111,6 +116,7 @@ class SearchIndex:
         self._question_doc: list[int] = []
         self._question_terms: list[frozenset[str]] = []
         self._lengths: list[float] = []
+        self._strong: list[frozenset[str]] = []
         surface_words: dict[str, str] = {}
         for doc, snippet in enumerate(self.snippets):
             bag: dict[str, float] = defaultdict(float)
@@ -130,6 +136,8 @@ class SearchIndex:
                     bag[term] += weight
             for term, tf in bag.items():
                 postings[term].append((doc, tf))
+            strong_text = " ".join((snippet.title, topic_text, *snippet.questions))
+            self._strong.append(frozenset(self.analyzer.terms(strong_text)))
             self._lengths.append(sum(bag.values()))
             for question in (*snippet.questions, snippet.title):
                 terms = frozenset(self.analyzer.terms(question))
@@ -157,6 +165,9 @@ class SearchIndex:
             1 + cfg.feedback_strength * math.tanh(_net(votes.get(s.id)) / 3) for s in self.snippets
         ]
         self._correct = lru_cache(maxsize=16384)(self._correct_uncached)
+        self._domain = frozenset(self.analyzer.stem(w) for w in DOMAIN_WORDS) | frozenset(
+            self.analyzer.stem(w) for w in PHRASES.values()
+        )
 
     def __len__(self) -> int:
         return len(self.snippets)
@@ -177,7 +188,7 @@ class SearchIndex:
         for length in range(len(word) - allowed, len(word) + allowed + 1):
             candidates.extend(self._surface_by_length.get(length, ()))
         match = process.extractOne(
-            word, candidates, scorer=Levenshtein.distance, score_cutoff=allowed
+            word, candidates, scorer=OSA.distance, score_cutoff=allowed
         )
         if match is None:
             return None
@@ -200,11 +211,7 @@ class SearchIndex:
                 put(term, 1.0, True)
             else:
                 corrected = self._correct(word)
-                if corrected is not None:
-                    put(corrected, cfg.typo_weight, True)
-                else:
-                    put(term, 1.0, True)
-                    continue
+                put(corrected or term, cfg.typo_weight if corrected else 1.0, True)
             for related in EXPANSIONS.get(word, ()):
                 for extra in self.analyzer.terms(related):
                     if extra in self._postings:
@@ -214,44 +221,53 @@ class SearchIndex:
     def search(self, query: str, limit: int = 3, exclude: Iterable[str] = ()) -> SearchResult:
         cfg = self.config
         terms = self._query_terms(query)
-        originals = [t for t in terms if t.original]
-        if not originals or not self.snippets:
+        if not any(t.original for t in terms) or not self.snippets:
             return SearchResult(query=query)
-        total_mass = sum(self.idf(t.term) * t.weight for t in originals)
-        max_bm25 = sum(self.idf(t.term) * t.weight * (cfg.k1 + 1) for t in terms)
+        known = [t for t in terms if t.term in self._postings]
+        unknown_mass = cfg.unknown_idf * sum(
+            1 for t in terms if t.original and t.term not in self._postings
+        )
+        weights = {t.term: self.idf(t.term) * t.weight for t in known}
+        originals = {t.term for t in known if t.original}
+        if not originals & self._domain:
+            return SearchResult(query=query)
+        denominator = sum(weights[t] for t in originals) + unknown_mass
+        if not originals or denominator <= 0:
+            return SearchResult(query=query)
+        max_bm25 = sum(w * (cfg.k1 + 1) for w in weights.values()) + unknown_mass * (cfg.k1 + 1)
 
         bm25: dict[int, float] = defaultdict(float)
-        matched_mass: dict[int, float] = defaultdict(float)
-        for qt in terms:
-            idf = self.idf(qt.term)
-            for doc, tf in self._postings.get(qt.term, ()):
+        matched: dict[int, float] = defaultdict(float)
+        for term, weight in weights.items():
+            for doc, tf in self._postings[term]:
                 norm = 1 - cfg.b + cfg.b * self._lengths[doc] / self._avg_length
-                bm25[doc] += qt.weight * idf * tf * (cfg.k1 + 1) / (tf + cfg.k1 * norm)
-                if qt.original:
-                    matched_mass[doc] += idf * qt.weight
+                bm25[doc] += weight * tf * (cfg.k1 + 1) / (tf + cfg.k1 * norm)
+                if term in originals:
+                    matched[doc] += weight
 
-        query_weights = {t.term: self.idf(t.term) * t.weight for t in terms}
-        query_norm = sum(query_weights[t.term] for t in originals)
-        best_question: dict[int, float] = defaultdict(float)
         overlap: dict[int, float] = defaultdict(float)
-        for term, weight in query_weights.items():
+        for term, weight in weights.items():
             for qid in self._question_postings.get(term, ()):
                 overlap[qid] += weight
+        best_question: dict[int, float] = defaultdict(float)
         for qid, shared in overlap.items():
             question_mass = sum(self.idf(t) for t in self._question_terms[qid])
-            similarity = 2 * shared / (query_norm + question_mass)
+            similarity = min(2 * shared / (denominator + question_mass), 1.0)
             doc = self._question_doc[qid]
-            best_question[doc] = max(best_question[doc], min(similarity, 1.0))
+            best_question[doc] = max(best_question[doc], similarity)
 
         skip = {self._by_id[s] for s in exclude if s in self._by_id}
+        question_share = 1 - cfg.lexical_share - cfg.strong_share
         scored: list[tuple[float, int]] = []
         for doc, raw in bm25.items():
-            if doc in skip or matched_mass[doc] / total_mass < cfg.min_coverage:
+            if doc in skip or matched[doc] / denominator < cfg.min_coverage:
                 continue
-            lexical = raw / max_bm25
-            confidence = (1 - cfg.question_share) * lexical + cfg.question_share * best_question[
-                doc
-            ]
+            strong = sum(w for t, w in weights.items() if t in self._strong[doc])
+            confidence = (
+                cfg.lexical_share * raw / max_bm25
+                + cfg.strong_share * min(strong / denominator, 1.0)
+                + question_share * best_question[doc]
+            )
             scored.append((confidence * self._prior[doc], doc))
         if not scored:
             return SearchResult(query=query)

@@ -87,6 +87,25 @@ PHRASES: dict[tuple[str, ...], str] = {
     ("prioritising",): "prioritizing",
     ("prioritised",): "prioritized",
     ("organisation",): "organization",
+    ("my", "company"): "internal",
+    ("my", "current", "company"): "internal",
+    ("current", "company"): "internal",
+    ("my", "employer"): "internal",
+    ("current", "employer"): "internal",
+    ("my", "current", "employer"): "internal",
+    ("my", "org"): "internal",
+    ("my", "organization"): "internal",
+    ("my", "organisation"): "internal",
+    ("where", "i", "work"): "internal",
+    ("hiring", "manager"): "hiringmanager",
+    ("hiring", "managers"): "hiringmanager",
+    ("executors",): "execution",
+    ("executor",): "execution",
+    ("executing",): "execution",
+    ("doer",): "execution",
+    ("doers",): "execution",
+    ("order", "taker"): "execution",
+    ("order", "takers"): "execution",
     ("analyse",): "analyze",
     ("behaviour",): "behavior",
 }
@@ -118,4 +137,40 @@ EXPANSIONS: dict[str, tuple[str, ...]] = {
     "programmanager": ("projectmanager", "delivery"),
     "productsense": ("interview",),
     "mba": ("degree", "apm"),
+    "internal": ("transfer", "internally", "company"),
+    "hiringmanager": ("interview", "recruiter", "hire"),
+    "execution": ("execute", "strategy", "executor"),
+    "missing": ("gap", "lack"),
+    "gap": ("missing", "lack"),
+    "awkward": ("nervous", "uncomfortable"),
+    "fraud": ("imposter",),
 }
+
+# Words that mark a question as being about careers in product and operations. A question with
+# none of them (after typo correction) is declined however well its other words match, so "best
+# running shoes for beginners" does not land on a snippet that happens to say "beginners".
+DOMAIN_WORDS = frozenset(
+    """
+    product products pm ops apm prodops pmm tpm po career careers job jobs role roles switch
+    switching switcher transition transitioning pivot move moving hire hiring hired recruiter
+    recruiters interview interviews interviewer interviewing resume portfolio portfolios
+    teardown casestudy sideproject userresearch userinterview productsense roadmap coffeechat
+    network networking linkedin mentor mentors referral referrals stakeholder stakeholders
+    strategy strategic vision mission market markets competitor competitors competitive
+    competition positioning metric metrics outcome outcomes measure measuring kpi okrs
+    adoption retention activation engagement churn conversion funnel analytics data
+    experiment experiments hypothesis prioritization prioritize prioritizing prioritized
+    tradeoff tradeoffs backlog feature features requirements prd spec specs launch launches
+    ship shipping shipped mvp discovery research customer customers user users empathy
+    persona personas feedback usability friction pain problem problems solution solutions
+    process processes efficiency supplychain logistics fulfilment fulfillment warehouse
+    customersuccess support operations bizops analyst analysts scrummaster projectmanager
+    programmanager delivery agile scrum sprint engineering engineers design designers
+    internal hiringmanager imposter confidence doubt narrative story stories storytelling whether why mba degree
+    bootcamp course certification certificate apprenticeship internal internally transfer
+    promotion manager managers leadership executive executives skills skill transferable
+    execution executor executors stretch ownership accountable accountability decision
+    decisions judgment senior junior associate entry level salary offer framework frameworks
+    scoring
+    """.split()
+)
