@@ -92,7 +92,9 @@ def load_knowledge(root: Path) -> Knowledge:
         for e in _entries(path, "exercises", ExerciseEntry, problems, root)
     ]
     if not snippets and not problems:
-        problems.append(Problem(str(root / "snippets"), "", "", "no snippets found"))
+        problems.append(Problem(_display(root / "snippets", root), "", "", "no snippets found"))
+    if not exercises and not problems:
+        problems.append(Problem(_display(root / "exercises", root), "", "", "no exercises found"))
     _cross_check(topics, snippets, exercises, problems)
     if problems:
         raise KnowledgeError(problems)
@@ -102,7 +104,7 @@ def load_knowledge(root: Path) -> Knowledge:
             Snippet(
                 id=s.id,
                 title=s.title,
-                body=s.body,
+                body=reflow(s.body),
                 topics=tuple(s.topics),
                 questions=tuple(s.questions),
                 audience=tuple(s.audience),
@@ -115,7 +117,7 @@ def load_knowledge(root: Path) -> Knowledge:
                 id=e.id,
                 order=e.order,
                 title=e.title,
-                prompt=e.prompt,
+                prompt=reflow(e.prompt),
                 deliverable=e.deliverable,
                 minutes=e.minutes,
                 topics=tuple(e.topics),
@@ -124,6 +126,24 @@ def load_knowledge(root: Path) -> Knowledge:
             for _, e in sorted(exercises, key=lambda pair: pair[1].order)
         ),
     )
+
+
+_KEEP_BREAK = re.compile(r"^(?:- |\* |\d+[.)] |[A-Z][\w /-]{0,24}: )")
+
+
+def reflow(text: str) -> str:
+    """Join hard-wrapped lines into paragraphs, keeping bullets and "Before: / After:" lines."""
+    paragraphs = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        lines: list[str] = []
+        for raw in block.splitlines():
+            line = raw.strip()
+            if lines and line and not _KEEP_BREAK.match(line):
+                lines[-1] += " " + line
+            elif line:
+                lines.append(line)
+        paragraphs.append("\n".join(lines))
+    return "\n\n".join(paragraphs)
 
 
 def _entries(

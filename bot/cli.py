@@ -28,10 +28,11 @@ from bot.settings import Settings, SettingsError, load_settings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(argv) if argv is not None else sys.argv[1:]
     parser = _parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(arguments)
     if not hasattr(args, "run"):
-        args = parser.parse_args(["run", *(argv or sys.argv[1:])])
+        args = parser.parse_args(["run", *arguments])
     try:
         settings = load_settings()
     except SettingsError as error:

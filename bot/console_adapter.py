@@ -8,7 +8,6 @@ printed, so it can be piped and tested.
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TextIO
@@ -27,6 +26,14 @@ SubmitForm = Callable[[Actor, str, dict[str, str]], Awaitable[Reply]]
 CONSOLE_WORKSPACE = "local"
 _INLINE = re.compile(r"(\*[^*\n]+\*|_[^_\n]+_|`[^`\n]+`)")
 EXIT_WORDS = {"quit", "exit", ":q"}
+
+
+def terminal() -> Console:
+    """A rich console that wraps to the terminal, or not at all when output is piped."""
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, soft_wrap=True, width=10_000)
+    return console
 
 
 def console_user(user_id: str) -> UserRef:
@@ -88,7 +95,7 @@ class ConsoleSession:
     handle: Handle
     submit_form: SubmitForm
     actor: Actor
-    console: Console = field(default_factory=lambda: Console(highlight=False))
+    console: Console = field(default_factory=lambda: terminal())
     last_reply: Reply | None = None
 
     def show(self, reply: Reply) -> None:
@@ -171,7 +178,7 @@ class ConsoleMessenger:
     """Delivers a direct message to a console member by printing it."""
 
     def __init__(self, console: Console | None = None) -> None:
-        self._console = console or Console(highlight=False, file=sys.stdout)
+        self._console = console or terminal()
         self.sent = 0
 
     async def send(self, user: UserRef, reply: Reply) -> SendOutcome:

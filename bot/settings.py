@@ -51,7 +51,9 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database(cls, value: str) -> str:
-        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://", "sqlite://", "postgresql://")):
+        if not value.startswith(
+            ("sqlite+aiosqlite://", "postgresql+asyncpg://", "sqlite://", "postgresql://")
+        ):
             raise ValueError(
                 "use sqlite+aiosqlite:///path/to/file.db or postgresql+asyncpg://user@host/db"
             )

@@ -122,7 +122,7 @@ class ProgressService:
             next_due_at=next_due(weekday, at, zone, now),
         )
         await self._repos.subscriptions.save(subscription)
-        when = f"{WEEKDAY_NAMES[weekday]}s at {at:%H:%M} ({zone})"
+        when = f"{WEEKDAY_NAMES[weekday]} at {at:%H:%M} ({zone})"
         verb = "updated" if keep else "subscribed"
         body = f"You're {verb}: one portfolio exercise every {when}."
         if zone_guessed:

@@ -187,9 +187,7 @@ class SearchIndex:
         candidates: list[str] = []
         for length in range(len(word) - allowed, len(word) + allowed + 1):
             candidates.extend(self._surface_by_length.get(length, ()))
-        match = process.extractOne(
-            word, candidates, scorer=OSA.distance, score_cutoff=allowed
-        )
+        match = process.extractOne(word, candidates, scorer=OSA.distance, score_cutoff=allowed)
         if match is None:
             return None
         return self._surface[match[0]]

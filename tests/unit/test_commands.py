@@ -121,7 +121,9 @@ def test_bad_arguments_get_specific_help(text, fragment):
 def test_inline_draft():
     result = c.parse("add Teardowns | Pick an app you use weekly. | portfolio, ops-vs-pm | q1; q2")
     assert result == c.Add(
-        c.Draft("Teardowns", "Pick an app you use weekly.", ("portfolio", "ops-vs-pm"), ("q1", "q2"))
+        c.Draft(
+            "Teardowns", "Pick an app you use weekly.", ("portfolio", "ops-vs-pm"), ("q1", "q2")
+        )
     )
 
 

@@ -41,7 +41,11 @@ def test_quality_bars(index):
 
 @pytest.mark.parametrize(
     "query",
-    ["whats the best pizza topping", "recommend a good laptop", "how do I fix my kubernetes cluster"],
+    [
+        "whats the best pizza topping",
+        "recommend a good laptop",
+        "how do I fix my kubernetes cluster",
+    ],
 )
 def test_off_topic_is_declined(index, query):
     assert index.search(query).declined

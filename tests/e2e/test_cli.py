@@ -1,0 +1,113 @@
+"""The `pmadvice` command as a user runs it: console, search, db, knowledge."""
+
+import io
+import json
+
+import pytest
+
+from bot.cli import main
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv("PMADVICE_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    monkeypatch.delenv("DISCORD_TOKEN", raising=False)
+    return tmp_path
+
+
+def run(monkeypatch, capsys, argv, stdin=""):
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    code = main(argv)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_search_json_contract(env, monkeypatch, capsys):
+    code, out, _ = run(
+        monkeypatch, capsys, ["search", "--json", "--limit", "2", "--stdin"],
+        "what is product ops\nwhats the best pizza topping\n",
+    )  # fmt: skip
+    assert code == 0
+    first, second = (json.loads(line) for line in out.splitlines())
+    assert first["query"] == "what is product ops"
+    assert 1 <= len(first["results"]) <= 2
+    assert set(first["results"][0]) == {"id", "title", "topics", "score"}
+    assert "product-ops" in first["results"][0]["topics"]
+    assert second == {"query": "whats the best pizza topping", "results": []}
+
+
+def test_search_single_query_text(env, monkeypatch, capsys):
+    code, out, _ = run(monkeypatch, capsys, ["search", "product", "teardown"])
+    assert code == 0
+    assert out.startswith("product teardown\n")
+
+
+def test_console_scripted_session(env, monkeypatch, capsys):
+    script = "\n".join(
+        [
+            "/pmadvice how do I talk about my supply chain work",
+            "subscribe tue 08:30 Europe/Berlin",
+            "challenge",
+            "done https://example.com/reframe",
+            "progress",
+            "subscribe 25:99",
+            "subscribe Mars/Olympus",
+            "add",
+            "frobnicate the widgets",
+            "",
+        ]
+    )
+    code, out, err = run(monkeypatch, capsys, ["console", "--user", "ada"], script)
+    assert code == 0, err
+    assert "every Tuesday at 08:30 (Europe/Berlin)" in out
+    assert "Nice work" in out
+    assert "1/" in out and "streak 1" in out
+    assert "isn't a time I understand" in out
+    assert "don't know the time zone 'Mars/Olympus'" in out
+    assert "That's for moderators" in out
+    assert "Traceback" not in out + err
+
+
+def test_console_moderator_can_add_inline(env, monkeypatch, capsys):
+    body = " ".join(["Write down who used the process and what changed for them."] * 4)
+    script = f"add Follow up after coffee chats | {body} | networking\nstats\n"
+    code, out, _ = run(monkeypatch, capsys, ["console", "--mod"], script)
+    assert code == 0
+    assert "Snippet published" in out
+    assert "follow-up-after-coffee-chats" in out
+
+
+def test_run_without_tokens_is_the_console(env, monkeypatch, capsys):
+    code, out, _ = run(monkeypatch, capsys, [], "help\n")
+    assert code == 0
+    assert "How to use pmadvice" in out
+
+
+def test_state_survives_between_runs(env, monkeypatch, capsys):
+    run(monkeypatch, capsys, ["console", "--user", "kim"], "done\n")
+    _, out, _ = run(monkeypatch, capsys, ["console", "--user", "kim"], "progress\n")
+    assert "1/" in out
+
+
+def test_db_and_knowledge_commands(env, monkeypatch, capsys):
+    code, out, _ = run(monkeypatch, capsys, ["db", "upgrade"])
+    assert code == 0 and "migration" in out
+    code, out, _ = run(monkeypatch, capsys, ["db", "current"])
+    assert code == 0 and "up to date" in out
+    code, out, _ = run(monkeypatch, capsys, ["knowledge", "check"])
+    assert code == 0 and out.startswith("OK:")
+
+
+def test_bad_settings_name_the_variable(env, monkeypatch, capsys):
+    monkeypatch.setenv("PMADVICE_DATABASE_URL", "mysql://nope")
+    code, _, err = run(monkeypatch, capsys, ["search", "x"])
+    assert code == 2
+    assert "PMADVICE_DATABASE_URL" in err
+
+
+def test_bad_knowledge_dir_names_the_variable(env, monkeypatch, capsys):
+    monkeypatch.setenv("PMADVICE_KNOWLEDGE_DIR", str(env / "nowhere"))
+    code, _, err = run(monkeypatch, capsys, ["knowledge", "check"])
+    assert code == 2
+    assert "PMADVICE_KNOWLEDGE_DIR" in err

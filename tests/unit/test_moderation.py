@@ -1,0 +1,126 @@
+import pytest
+
+from bot.core.models import SuggestionStatus
+from tests.support.factories import BODY, member
+
+MOD = member("M1", moderator=True)
+DRAFT = f"Coffee chat follow-ups | {BODY} | networking | how to follow up after a coffee chat"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "add",
+        "edit whether-not-how",
+        "retire whether-not-how",
+        "review",
+        "gaps",
+        "stats",
+        "export",
+        "approve 1",
+        "reject 1 no",
+    ],
+)
+async def test_members_cannot_moderate(bot, repos, command):
+    reply = await bot.handle(member(), command)
+    assert reply.title == "That's for moderators"
+    assert await repos.audit.recent(10) == []
+
+
+async def test_add_publishes_and_audits(bot, repos):
+    reply = await bot.handle(MOD, f"add {DRAFT}")
+    assert reply.title == "Snippet published"
+    assert "`coffee-chat-follow-ups`" in reply.body
+    shown = await bot.handle(member(), "show coffee-chat-follow-ups")
+    assert shown.title == "Coffee chat follow-ups"
+    found = await bot.handle(member(), "how to follow up after a coffee chat")
+    assert found.title == "Coffee chat follow-ups"
+    audit = await repos.audit.recent(5)
+    assert [(a.action, a.target) for a in audit] == [("add", "coffee-chat-follow-ups")]
+
+
+async def test_add_without_arguments_opens_a_form(bot):
+    reply = await bot.handle(MOD, "add")
+    assert reply.form is not None
+    assert [f.name for f in reply.form.fields] == ["title", "body", "topics", "questions"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "fragment"),
+    [
+        (f"<!channel> {BODY}", "body", "whole channel"),
+        (f"@everyone {BODY}", "body", "whole channel"),
+        (f"@every\u200bone {BODY}", "body", "whole channel"),
+        (f"{BODY} token xoxb-123456789012-abcdefghijkl", "body", "API token"),
+        ("Too short.", "body", "words"),
+    ],
+)
+async def test_unsafe_or_invalid_snippets_are_refused(bot, repos, body, field, fragment):
+    reply = await bot.submit_form(
+        MOD, "add", {"title": "A title", "body": body, "topics": "networking"}
+    )
+    assert field in reply.errors
+    assert fragment in reply.errors[field]
+    assert await repos.revisions.latest() == []
+
+
+async def test_unknown_topic_is_refused(bot, repos):
+    reply = await bot.submit_form(
+        MOD, "add", {"title": "A title", "body": BODY, "topics": "cooking"}
+    )
+    assert "Unknown topic 'cooking'" in reply.errors["topics"]
+
+
+async def test_edit_prefills_then_saves_a_revision(bot, repos):
+    form = await bot.handle(MOD, "edit whether-not-how")
+    assert form.form is not None
+    assert form.form.fields[0].initial == "Ask whether, not just how"
+    values = {f.name: f.initial for f in form.form.fields}
+    values["title"] = "Ask whether before how"
+    reply = await bot.submit_form(MOD, form.form.command, values)
+    assert reply.title == "Snippet updated"
+    assert (await bot.handle(member(), "show whether-not-how")).title == "Ask whether before how"
+    history = await repos.revisions.history("whether-not-how")
+    assert [r.revision for r in history] == [1]
+    assert "changed title" in (await repos.audit.recent(1))[0].detail
+
+
+async def test_retire_hides_and_export_lists(bot, repos):
+    await bot.handle(MOD, "retire coffee-chats")
+    reply = await bot.handle(member(), "show coffee-chats")
+    assert reply.title == "That snippet was retired"
+    assert (await bot.handle(MOD, "retire coffee-chats")).body.endswith("already retired.")
+    export = await bot.handle(MOD, "export")
+    assert export.attachment is not None
+    assert "retired from chat: coffee-chats" in export.attachment.content
+
+
+async def test_suggestion_review_and_approval_tells_the_member(bot, repos, messenger):
+    author = member("S1")
+    reply = await bot.handle(author, f"suggest {DRAFT}")
+    assert "#1" in reply.body
+    queue = await bot.handle(MOD, "review")
+    assert queue.title == "Review queue (1 waiting)"
+    reply = await bot.handle(MOD, "approve 1")
+    assert reply.title == "Approved"
+    assert messenger.sent[0][0] == author.user
+    assert "published" in messenger.sent[0][1].title
+    again = await bot.handle(MOD, "approve 1")
+    assert "already approved" in again.body
+    suggestion = await repos.suggestions.get(1)
+    assert suggestion.status == SuggestionStatus.APPROVED
+
+
+async def test_rejection_carries_the_reason(bot, messenger):
+    await bot.handle(member("S1"), f"suggest {DRAFT}")
+    await bot.handle(MOD, "reject 1 we cover this in coffee-chats")
+    assert "we cover this in coffee-chats" in messenger.sent[0][1].body
+
+
+async def test_gaps_and_stats(bot):
+    await bot.handle(member(), "how do I negotiate a PM salary offer with no leverage zzzqqq")
+    await bot.handle(member(), "recommend a good laptop")
+    gaps = await bot.handle(MOD, "gaps")
+    assert "recommend a good laptop" in gaps.body
+    stats = await bot.handle(MOD, "stats")
+    assert any(f.name == "Snippets live" and f.value == "4" for f in stats.fields)
