@@ -7,6 +7,7 @@ printed, so it can be piped and tested.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -132,7 +133,8 @@ class ConsoleSession:
                 self.console.print(Text(f"  current: {item.initial}", style="dim"))
             self.console.print(Text(prompt + ":", style="bold"))
             try:
-                values[item.name] = _read_field(item.kind == FieldKind.PARAGRAPH) or item.initial
+                typed = await asyncio.to_thread(_read_field, item.kind == FieldKind.PARAGRAPH)
+                values[item.name] = typed or item.initial
             except EOFError:
                 return Reply(body="Cancelled; nothing was saved.")
         return await self.submit_form(self.actor, form.command, values)
@@ -150,7 +152,7 @@ class ConsoleSession:
         while True:
             if interactive:
                 try:
-                    line = input("/pmadvice ")
+                    line = await asyncio.to_thread(input, "/pmadvice ")
                 except EOFError:
                     break
             else:

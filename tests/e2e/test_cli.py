@@ -62,7 +62,8 @@ def test_console_scripted_session(env, monkeypatch, capsys):
     assert code == 0, err
     assert "every Tuesday at 08:30 (Europe/Berlin)" in out
     assert "Nice work" in out
-    assert "1/" in out and "streak 1" in out
+    assert "1/" in out
+    assert "streak 1" in out
     assert "isn't a time I understand" in out
     assert "don't know the time zone 'Mars/Olympus'" in out
     assert "That's for moderators" in out
@@ -92,11 +93,14 @@ def test_state_survives_between_runs(env, monkeypatch, capsys):
 
 def test_db_and_knowledge_commands(env, monkeypatch, capsys):
     code, out, _ = run(monkeypatch, capsys, ["db", "upgrade"])
-    assert code == 0 and "migration" in out
+    assert code == 0
+    assert "migration" in out
     code, out, _ = run(monkeypatch, capsys, ["db", "current"])
-    assert code == 0 and "up to date" in out
+    assert code == 0
+    assert "up to date" in out
     code, out, _ = run(monkeypatch, capsys, ["knowledge", "check"])
-    assert code == 0 and out.startswith("OK:")
+    assert code == 0
+    assert out.startswith("OK:")
 
 
 def test_bad_settings_name_the_variable(env, monkeypatch, capsys):

@@ -69,7 +69,8 @@ def test_duplicate_ids_and_bad_yaml_are_reported(knowledge_copy):
         load_knowledge(knowledge_copy)
     text = str(caught.value)
     assert "duplicate; first defined in" in text
-    assert "broken.yaml" in text and "not valid YAML" in text
+    assert "broken.yaml" in text
+    assert "not valid YAML" in text
 
 
 def test_mentions_in_yaml_are_rejected(knowledge_copy):

@@ -109,7 +109,7 @@ def test_streak_counts_consecutive_local_weeks():
         done(monday - timedelta(weeks=5))
     ]
     assert streak(entries, "UTC", monday) == 3
-    assert streak(entries + [done(monday)], "UTC", monday) == 4
+    assert streak([*entries, done(monday)], "UTC", monday) == 4
     assert streak(entries, "UTC", monday + timedelta(weeks=1)) == 0
     skipped = ProgressEntry(user, "y", ProgressStatus.SKIPPED, monday)
     assert streak([skipped], "UTC", monday) == 0

@@ -61,7 +61,8 @@ def test_scores_are_ordered_and_bounded(index):
 def test_exclude_skips_seen_snippets(index):
     first = index.search("product teardown", limit=1).hits[0].snippet.id
     again = index.search("product teardown", limit=1, exclude=[first])
-    assert again.hits and again.hits[0].snippet.id != first
+    assert again.hits
+    assert again.hits[0].snippet.id != first
 
 
 def test_feedback_is_a_gentle_prior(index):
