@@ -10,12 +10,15 @@ The blend is the confidence: below the threshold the ranking declines rather tha
 from __future__ import annotations
 
 import math
+from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 import snowballstemmer
+from numpy.typing import NDArray
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
@@ -24,6 +27,7 @@ from bot.core.text import words
 from bot.core.vocabulary import DOMAIN_WORDS, EXPANSIONS, PHRASES, STOP_WORDS
 
 _MAX_PHRASE = max(len(p) for p in PHRASES)
+_PHRASE_STARTS = frozenset(p[0] for p in PHRASES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +74,11 @@ class Analyzer:
         out: list[str] = []
         i = 0
         while i < len(tokens):
+            if tokens[i] not in _PHRASE_STARTS:
+                if tokens[i] not in STOP_WORDS:
+                    out.append(tokens[i])
+                i += 1
+                continue
             for size in range(min(_MAX_PHRASE, len(tokens) - i), 0, -1):
                 canonical = PHRASES.get(tuple(tokens[i : i + size]))
                 if canonical is not None:
@@ -84,6 +93,15 @@ class Analyzer:
 
     def terms(self, text: str) -> list[str]:
         return [self.stem(w) for w in self.surface(text)]
+
+
+@dataclass(frozen=True, slots=True)
+class _Posting:
+    docs: NDArray[np.int32]
+    saturation: NDArray[np.float64]
+    """BM25 term-frequency saturation with length normalisation, per document."""
+    strong: NDArray[np.float64]
+    """1 where the term is in the document's title, topics or example questions."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,59 +129,97 @@ class SearchIndex:
         topics = topics or {}
         votes = votes or {}
         cfg = self.config
-        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        term_ids: dict[str, int] = {}
+        # Compact typed arrays keep the peak memory of a large build low.
+        entry_term = array("i")
+        entry_doc = array("i")
+        entry_tf = array("d")
+        entry_strong = array("b")
         question_postings: dict[str, list[int]] = defaultdict(list)
-        self._question_doc: list[int] = []
-        self._question_terms: list[frozenset[str]] = []
-        self._lengths: list[float] = []
-        self._strong: list[frozenset[str]] = []
-        surface_words: dict[str, str] = {}
+        question_doc: list[int] = []
+        question_terms: list[frozenset[str]] = []
+        lengths: list[float] = []
+        seen_words: set[str] = set()
+        surface, stem = self.analyzer.surface, self.analyzer.stem
+
+        def analyse(text: str) -> list[str]:
+            found = surface(text)
+            seen_words.update(found)
+            return [stem(word) for word in found]
+
         for doc, snippet in enumerate(self.snippets):
             bag: dict[str, float] = defaultdict(float)
             topic_text = " ".join(
                 f"{slug} {topics[slug].title if slug in topics else ''}" for slug in snippet.topics
             )
-            fields: list[tuple[str, float]] = [
-                (snippet.title, cfg.title_weight),
-                (topic_text, cfg.topic_weight),
-                (snippet.body, cfg.body_weight),
-            ]
-            fields.extend((q, cfg.question_weight / 2) for q in snippet.questions)
-            for text, weight in fields:
-                for word in self.analyzer.surface(text):
-                    term = self.analyzer.stem(word)
-                    surface_words.setdefault(word, term)
-                    bag[term] += weight
-            for term, tf in bag.items():
-                postings[term].append((doc, tf))
-            strong_text = " ".join((snippet.title, topic_text, *snippet.questions))
-            self._strong.append(frozenset(self.analyzer.terms(strong_text)))
-            self._lengths.append(sum(bag.values()))
-            for question in (*snippet.questions, snippet.title):
-                terms = frozenset(self.analyzer.terms(question))
-                if not terms:
-                    continue
-                qid = len(self._question_doc)
-                self._question_doc.append(doc)
-                self._question_terms.append(terms)
+            title_terms = analyse(snippet.title)
+            topic_terms = analyse(topic_text)
+            per_question = [analyse(q) for q in snippet.questions]
+            for term in analyse(snippet.body):
+                bag[term] += cfg.body_weight
+            for term in title_terms:
+                bag[term] += cfg.title_weight
+            for term in topic_terms:
+                bag[term] += cfg.topic_weight
+            for terms in per_question:
                 for term in terms:
-                    question_postings[term].append(qid)
-        self._postings = dict(postings)
-        self._question_postings = dict(question_postings)
+                    bag[term] += cfg.question_weight / 2
+            strong = set(title_terms).union(topic_terms, *per_question)
+            for term, tf in bag.items():
+                entry_term.append(term_ids.setdefault(term, len(term_ids)))
+                entry_tf.append(tf)
+                entry_strong.append(term in strong)
+            entry_doc.extend(array("i", [doc]) * len(bag))
+            lengths.append(sum(bag.values()))
+            for terms in (*per_question, title_terms):
+                unique = frozenset(terms)
+                if unique:
+                    for term in unique:
+                        question_postings[term].append(len(question_terms))
+                    question_doc.append(doc)
+                    question_terms.append(unique)
+
         count = max(len(self.snippets), 1)
-        self._avg_length = sum(self._lengths) / count if self._lengths else 1.0
+        length = np.asarray(lengths, dtype=np.float64)
+        norm = 1 - cfg.b + cfg.b * length / (length.mean() if lengths else 1.0)
+        terms_array = np.frombuffer(entry_term, dtype=np.int32)
+        docs_array = np.frombuffer(entry_doc, dtype=np.int32)
+        tf_array = np.frombuffer(entry_tf, dtype=np.float64)
+        # BM25's saturation depends only on the document, so it is computed once here.
+        saturation = tf_array * (cfg.k1 + 1) / (tf_array + cfg.k1 * norm[docs_array])
+        strong_array = np.frombuffer(entry_strong, dtype=np.int8).astype(np.float64)
+        order = np.argsort(terms_array, kind="stable")
+        bounds = np.searchsorted(terms_array[order], np.arange(len(term_ids) + 1))
+        self._postings: dict[str, _Posting] = {}
+        for term, term_id in term_ids.items():
+            rows = order[bounds[term_id] : bounds[term_id + 1]]
+            self._postings[term] = _Posting(
+                docs=docs_array[rows], saturation=saturation[rows], strong=strong_array[rows]
+            )
+        surface_words = {word: stem(word) for word in seen_words}
         self._idf = {
-            term: math.log(1 + (count - len(p) + 0.5) / (len(p) + 0.5))
+            term: math.log(1 + (count - len(p.docs) + 0.5) / (len(p.docs) + 0.5))
             for term, p in self._postings.items()
         }
         self._unknown_idf = math.log(1 + (count + 0.5) / 0.5)
+        self._question_postings = {
+            term: np.asarray(ids, dtype=np.int32) for term, ids in question_postings.items()
+        }
+        self._question_doc = np.asarray(question_doc, dtype=np.int32)
+        self._question_mass = np.asarray(
+            [sum(self._idf[t] for t in terms) for terms in question_terms], dtype=np.float64
+        )
         self._surface = surface_words
         self._surface_by_length: dict[int, list[str]] = defaultdict(list)
         for word in surface_words:
             self._surface_by_length[len(word)].append(word)
-        self._prior = [
-            1 + cfg.feedback_strength * math.tanh(_net(votes.get(s.id)) / 3) for s in self.snippets
-        ]
+        self._prior = np.asarray(
+            [
+                1 + cfg.feedback_strength * math.tanh(_net(votes.get(s.id)) / 3)
+                for s in self.snippets
+            ],
+            dtype=np.float64,
+        )
         self._correct = lru_cache(maxsize=16384)(self._correct_uncached)
         self._domain = frozenset(self.analyzer.stem(w) for w in DOMAIN_WORDS) | frozenset(
             self.analyzer.stem(w) for w in PHRASES.values()
@@ -234,49 +290,56 @@ class SearchIndex:
             return SearchResult(query=query)
         max_bm25 = sum(w * (cfg.k1 + 1) for w in weights.values()) + unknown_mass * (cfg.k1 + 1)
 
-        bm25: dict[int, float] = defaultdict(float)
-        matched: dict[int, float] = defaultdict(float)
+        size = len(self.snippets)
+        lexical = np.zeros(size)
+        covered = np.zeros(size)
+        strong = np.zeros(size)
         for term, weight in weights.items():
-            for doc, tf in self._postings[term]:
-                norm = 1 - cfg.b + cfg.b * self._lengths[doc] / self._avg_length
-                bm25[doc] += weight * tf * (cfg.k1 + 1) / (tf + cfg.k1 * norm)
-                if term in originals:
-                    matched[doc] += weight
-
-        overlap: dict[int, float] = defaultdict(float)
-        for term, weight in weights.items():
-            for qid in self._question_postings.get(term, ()):
-                overlap[qid] += weight
-        best_question: dict[int, float] = defaultdict(float)
-        for qid, shared in overlap.items():
-            question_mass = sum(self.idf(t) for t in self._question_terms[qid])
-            similarity = min(2 * shared / (denominator + question_mass), 1.0)
-            doc = self._question_doc[qid]
-            best_question[doc] = max(best_question[doc], similarity)
-
-        skip = {self._by_id[s] for s in exclude if s in self._by_id}
-        question_share = 1 - cfg.lexical_share - cfg.strong_share
-        scored: list[tuple[float, int]] = []
-        for doc, raw in bm25.items():
-            if doc in skip or matched[doc] / denominator < cfg.min_coverage:
-                continue
-            strong = sum(w for t, w in weights.items() if t in self._strong[doc])
-            confidence = (
-                cfg.lexical_share * raw / max_bm25
-                + cfg.strong_share * min(strong / denominator, 1.0)
-                + question_share * best_question[doc]
-            )
-            scored.append((confidence * self._prior[doc], doc))
-        if not scored:
+            posting = self._postings[term]
+            lexical[posting.docs] += weight * posting.saturation
+            strong[posting.docs] += weight * posting.strong
+            if term in originals:
+                covered[posting.docs] += weight
+        eligible = covered >= cfg.min_coverage * denominator
+        for snippet_id in exclude:
+            index = self._by_id.get(snippet_id)
+            if index is not None:
+                eligible[index] = False
+        if not eligible.any():
             return SearchResult(query=query)
-        scored.sort(key=lambda pair: (-pair[0], self.snippets[pair[1]].id))
-        best = scored[0][0]
+
+        shared = np.zeros(len(self._question_doc))
+        for term, weight in weights.items():
+            ids = self._question_postings.get(term)
+            if ids is not None:
+                shared[ids] += weight
+        asked = np.flatnonzero(shared)
+        similarity = np.minimum(2 * shared[asked] / (denominator + self._question_mass[asked]), 1.0)
+        best_question = np.zeros(size)
+        np.maximum.at(best_question, self._question_doc[asked], similarity)
+
+        question_share = 1 - cfg.lexical_share - cfg.strong_share
+        confidence = (
+            cfg.lexical_share * lexical / max_bm25
+            + cfg.strong_share * np.minimum(strong / denominator, 1.0)
+            + question_share * best_question
+        ) * self._prior
+        confidence[~eligible] = -1.0
+        top = min(limit, int(eligible.sum()))
+        if top <= 0:
+            return SearchResult(query=query)
+        order = np.argpartition(-confidence, top - 1)[:top] if top < size else np.arange(size)
+        ranked = sorted(
+            (int(doc) for doc in order if eligible[doc]),
+            key=lambda doc: (-confidence[doc], self.snippets[doc].id),
+        )[:top]
+        best = float(confidence[ranked[0]])
         if best < cfg.min_confidence:
             return SearchResult(query=query)
         hits = tuple(
-            ScoredSnippet(self.snippets[doc], round(score, 4))
-            for score, doc in scored[:limit]
-            if score >= best * cfg.relative_floor
+            ScoredSnippet(self.snippets[doc], round(float(confidence[doc]), 4))
+            for doc in ranked
+            if confidence[doc] >= best * cfg.relative_floor
         )
         return SearchResult(query=query, hits=hits)
 
