@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 from logging.config import fileConfig
+from typing import Any, Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
@@ -33,14 +34,14 @@ def database_url() -> str:
     return str(url)
 
 
-def render_item(type_: str, obj: object, autogen_context: AutogenContext) -> str | bool:
+def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     # Migrations must not import the application's types: render the stored type instead.
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False
 
 
-def configure(**options: object) -> None:
+def configure(**options: Any) -> None:
     context.configure(
         target_metadata=metadata,
         compare_type=True,
@@ -76,6 +77,11 @@ async def run_async_migrations() -> None:
     engine = create_async_engine(url, poolclass=pool.NullPool)
     try:
         async with engine.connect() as connection:
+            if connection.dialect.name == "sqlite":
+                # Switch to WAL here, on one connection, before the application's
+                # connections open the file (see bot.storage.engine).
+                await connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+                await connection.commit()
             await connection.run_sync(do_run_migrations)
     finally:
         await engine.dispose()

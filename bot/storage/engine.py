@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +11,8 @@ from sqlalchemy import URL, event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+
+log = logging.getLogger(__name__)
 
 
 def is_sqlite(url: str | URL) -> bool:
@@ -43,11 +47,29 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     try:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        # WAL lets readers carry on while one writer commits; it persists in the file.
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.fetchall()
+        _use_wal(cursor)
     finally:
         cursor.close()
+
+
+def _journal_mode(cursor: Any, change: str = "") -> str:
+    cursor.execute(f"PRAGMA journal_mode{change}")
+    return str(cursor.fetchone()[0]).lower()
+
+
+def _use_wal(cursor: Any) -> None:
+    """Switch the file to WAL (readers carry on while one writer commits); it persists.
+
+    Migrations switch a new database already, so this is normally just a query. Switching
+    needs the file to itself and SQLite does not wait for that: if another connection is
+    busy, carry on in the current mode and let a later connection switch.
+    """
+    if _journal_mode(cursor) in ("wal", "memory"):
+        return
+    try:
+        _journal_mode(cursor, "=WAL")
+    except sqlite3.OperationalError as exc:
+        log.warning("SQLite WAL not enabled yet (%s); a later connection will retry", exc)
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:

@@ -21,9 +21,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, pool
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.storage.engine import sqlite_file_missing
-
 import bot
+from bot.storage.engine import sqlite_file_missing
 
 URL_ATTRIBUTE = "url"
 """The `Config.attributes` key migrations/env.py reads the database URL from."""

@@ -4,12 +4,12 @@ two connections, SQLite pragmas, and the deliveries table the nudge engine will 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from datetime import UTC, datetime, time, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import exc, select, text
+from sqlalchemy import exc, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.core.models import (
@@ -20,13 +20,14 @@ from bot.core.models import (
     SnippetRevision,
     Subscription,
     SubscriptionStatus,
+    Suggestion,
     SuggestionStatus,
     UserRef,
 )
 from bot.core.ports import ConflictError, Repositories
 from bot.storage.engine import create_engine
 from bot.storage.repositories import build_repositories
-from bot.storage.tables import DeliveryRow, SubscriptionRow, UserRow
+from bot.storage.tables import DeliveryRow, SubscriptionRow, SuggestionRow, UserRow
 
 T0 = datetime(2026, 3, 2, 9, 0, 0, 250000, tzinfo=UTC)
 ALICE = UserRef("slack", "T01", "U01")
@@ -143,26 +144,37 @@ async def test_a_failed_audit_insert_leaves_the_suggestion_pending(
     assert await repos.revisions.history("t") == []
 
 
-@pytest.mark.parametrize("attempt", range(3))
+@pytest.mark.parametrize("hold_row", [False, True], ids=["gather", "released-together"])
 async def test_two_moderators_approving_at_once_exactly_one_wins(
-    repos: Repositories, rival: Repositories, attempt: int
+    engine: AsyncEngine, repos: Repositories, rival: Repositories, hold_row: bool
 ) -> None:
     stored = await repos.suggestions.add(NewSuggestion(ALICE, "t", "b", (), T0))
 
-    results = await asyncio.gather(
-        *(
-            side.suggestions.decide(
-                stored.id,
-                SuggestionStatus.APPROVED,
-                moderator,
-                T0,
-                None,
-                revision(f"from-{moderator.user_id}", author=moderator),
-                audit(f"from-{moderator.user_id}", actor=moderator),
-            )
-            for side, moderator in zip((repos, rival), MODERATORS, strict=True)
+    def approve(side: Repositories, moderator: UserRef) -> Awaitable[Suggestion | None]:
+        return side.suggestions.decide(
+            stored.id,
+            SuggestionStatus.APPROVED,
+            moderator,
+            T0,
+            None,
+            revision(f"from-{moderator.user_id}", author=moderator),
+            audit(f"from-{moderator.user_id}", actor=moderator),
         )
-    )
+
+    async with engine.connect() as blocker:
+        if hold_row:
+            # A third connection writes the row first (a row lock on PostgreSQL, the write
+            # lock on SQLite), so both decisions are waiting when it lets go.
+            await blocker.execute(
+                update(SuggestionRow)
+                .where(SuggestionRow.id == stored.id)
+                .values(title=SuggestionRow.title)
+            )
+        racing = asyncio.gather(approve(repos, MODERATORS[0]), approve(rival, MODERATORS[1]))
+        if hold_row:
+            await asyncio.sleep(0.1)
+            await blocker.commit()
+        results = await racing
 
     winners = [r for r in results if r is not None]
     assert len(winners) == 1
