@@ -16,7 +16,7 @@ STOP_WORDS = frozenset(
     our ours ourselves out over own same shan't she should shouldn't so some such than that
     that's the their theirs them themselves then there there's these they they'd they'll they're
     they've this those through to too under until up very was wasn't we we'd we'll we're we've
-    were weren't what what's whats when where which while who whom why with won't would wouldn't
+    were weren't what what's whats when where which while who whom with won't would wouldn't
     you you'd you'll you're you've your yours yourself yourselves im ive dont cant wont didnt
     doesnt isnt hows also just really actually even still ever anyone someone something anything
     thing things get got getting go going want wanted wants need needs like kind sort lot lots
@@ -97,6 +97,23 @@ PHRASES: dict[tuple[str, ...], str] = {
     ("my", "organization"): "internal",
     ("my", "organisation"): "internal",
     ("where", "i", "work"): "internal",
+    ("talk", "to", "customers"): "userinterview",
+    ("talk", "to", "users"): "userinterview",
+    ("talking", "to", "customers"): "userinterview",
+    ("talking", "to", "users"): "userinterview",
+    ("speak", "to", "customers"): "userinterview",
+    ("speak", "with", "customers"): "userinterview",
+    ("talk", "with", "customers"): "userinterview",
+    ("talk", "with", "users"): "userinterview",
+    ("behavioral", "interview"): "behavioralinterview",
+    ("behavioral", "interviews"): "behavioralinterview",
+    ("behavioural", "interview"): "behavioralinterview",
+    ("behavioural", "interviews"): "behavioralinterview",
+    ("behavioral", "questions"): "behavioralinterview",
+    ("tell", "me", "about", "a", "time"): "behavioralinterview",
+    ("star", "method"): "behavioralinterview",
+    ("star", "format"): "behavioralinterview",
+    ("star", "stories"): "behavioralinterview",
     ("hiring", "manager"): "hiringmanager",
     ("hiring", "managers"): "hiringmanager",
     ("executors",): "execution",
@@ -139,6 +156,7 @@ EXPANSIONS: dict[str, tuple[str, ...]] = {
     "mba": ("degree", "apm"),
     "internal": ("transfer", "internally", "company"),
     "hiringmanager": ("interview", "recruiter", "hire"),
+    "behavioralinterview": ("interview", "story", "stories", "star"),
     "execution": ("execute", "strategy", "executor"),
     "missing": ("gap", "lack"),
     "gap": ("missing", "lack"),
@@ -166,7 +184,7 @@ DOMAIN_WORDS = frozenset(
     process processes efficiency supplychain logistics fulfilment fulfillment warehouse
     customersuccess support operations bizops analyst analysts scrummaster projectmanager
     programmanager delivery agile scrum sprint engineering engineers design designers
-    internal hiringmanager imposter confidence doubt narrative story stories storytelling whether why mba degree
+    internal hiringmanager behavioralinterview imposter confidence doubt narrative story stories storytelling whether why mba degree
     bootcamp course certification certificate apprenticeship internal internally transfer
     promotion manager managers leadership executive executives skills skill transferable
     execution executor executors stretch ownership accountable accountability decision
