@@ -166,7 +166,8 @@ class Approve:
 @dataclass(frozen=True, slots=True)
 class Reject:
     suggestion_id: int
-    reason: str
+    reason: str | None = None
+    """None asks for a form to write the reason in."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -483,13 +484,7 @@ def _reject(rest: str) -> Command:
     number = _suggestion_id(head, "reject")
     if isinstance(number, Usage):
         return number
-    if not reason.strip():
-        return Usage(
-            "Please add a short reason; the member who suggested it will see it, "
-            "e.g. `reject 12 we already cover this in whether-not-how`.",
-            "reject",
-        )
-    return Reject(number, reason.strip()[:NOTE_MAX])
+    return Reject(number, reason.strip()[:NOTE_MAX] or None)
 
 
 _FALLTHROUGH = Usage("")

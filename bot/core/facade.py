@@ -62,6 +62,15 @@ class PmAdvice:
         """Run a submitted form: `command` is the form's command, e.g. `suggest` or `edit <id>`."""
         draft = draft_from_values(dict(values))
         parsed = c.parse(command)
+        if isinstance(parsed, c.Reject):
+            reason = values.get("reason", "").strip()
+            if not reason:
+                return Reply(
+                    title="Almost there",
+                    body="Please write a short reason; the member will see it.",
+                    errors={"reason": "Please write a short reason; the member will see it."},
+                )
+            return await self.dispatch(actor, c.Reject(parsed.suggestion_id, reason))
         if isinstance(parsed, c.Suggest):
             return await self.dispatch(actor, c.Suggest(draft))
         if isinstance(parsed, c.Add):

@@ -248,6 +248,7 @@ class ModerationService:
         buttons: list[Button] = []
         for s in pending[:2]:
             buttons.append(Button(f"Approve #{s.id}", f"approve {s.id}", ButtonStyle.PRIMARY))
+            buttons.append(Button(f"Reject #{s.id}", f"reject {s.id}", ButtonStyle.DANGER))
         more = f" Showing the oldest {len(pending)}." if total > len(pending) else ""
         return Reply(
             title=f"Review queue ({total} waiting)",
@@ -292,11 +293,30 @@ class ModerationService:
             buttons=(Button("View it", f"show {snippet_id}"), Button("Next", "review")),
         )
 
-    async def reject(self, actor: Actor, suggestion_id: int, reason: str) -> Reply:
+    async def reject(self, actor: Actor, suggestion_id: int, reason: str | None) -> Reply:
         suggestion = await self._repos.suggestions.get(suggestion_id)
         if suggestion is None or suggestion.status != SuggestionStatus.PENDING:
             return _not_pending(suggestion_id, suggestion)
-        reason = clean_input(reason, 500)
+        reason = clean_input(reason or "", 500)
+        if not reason:
+            return Reply(
+                title=f"Reject #{suggestion_id}",
+                body=f"*{suggestion.title}*: tell the member why, kindly and briefly.",
+                form=Form(
+                    title=f"Reject #{suggestion_id}",
+                    command=f"reject {suggestion_id}",
+                    submit_label="Reject",
+                    fields=(
+                        FormField(
+                            "reason",
+                            "Reason for the member",
+                            FieldKind.PARAGRAPH,
+                            max_length=500,
+                            hint="They will see this, e.g. we already cover it in coffee-chats",
+                        ),
+                    ),
+                ),
+            )
         now = self._clock.now()
         decided = await self._repos.suggestions.decide(
             suggestion_id,

@@ -16,7 +16,7 @@ def clean_input(text: str, limit: int) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = _ZERO_WIDTH.sub("", _CONTROL.sub(" ", text))
     text = "\n".join(_SPACES.sub(" ", line).strip() for line in text.splitlines())
-    return text.strip()[:limit]
+    return text.strip()[:limit].rstrip()
 
 
 def words(text: str) -> list[str]:

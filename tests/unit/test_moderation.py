@@ -124,3 +124,18 @@ async def test_gaps_and_stats(bot):
     assert "recommend a good laptop" in gaps.body
     stats = await bot.handle(MOD, "stats")
     assert any(f.name == "Snippets live" and f.value == "4" for f in stats.fields)
+
+
+async def test_reject_without_reason_asks_for_one_in_a_form(bot, repos, messenger):
+    await bot.handle(member("S1"), f"suggest {DRAFT}")
+    queue = await bot.handle(MOD, "review")
+    assert "reject 1" in [b.command for b in queue.buttons]
+    form = await bot.handle(MOD, "reject 1")
+    assert form.form is not None
+    assert form.form.command == "reject 1"
+    empty = await bot.submit_form(MOD, "reject 1", {"reason": "  "})
+    assert "reason" in empty.errors
+    assert (await repos.suggestions.get(1)).status == SuggestionStatus.PENDING
+    done = await bot.submit_form(MOD, "reject 1", {"reason": "covered by coffee-chats"})
+    assert done.title == "Rejected"
+    assert "covered by coffee-chats" in messenger.sent[0][1].body
