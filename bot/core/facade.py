@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from dataclasses import dataclass
 from collections.abc import Mapping
 
 from bot.core import commands as c
 from bot.core.advice import AdviceService
 from bot.core.library import SnippetLibrary
-from bot.core.models import Actor, Knowledge, UserRef
-from bot.core.moderation import ModerationService, draft_from_values
+from bot.core.models import Actor, GapCount, Knowledge, Subscription, UserRef
+from bot.core.moderation import GAP_WINDOW, ModerationService, draft_from_values
 from bot.core.ports import Clock, Exporter, Messenger, Repositories
-from bot.core.progress import ProgressService
+from bot.core.progress import ProgressService, TrackState
 from bot.core.reply import Button, Reply
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,18 @@ MODERATOR_HELP = """\
 - `add`, `edit <id>`, `retire <id>`: change snippets (every change is audited)
 - `review`, `approve <number>`, `reject <number> <reason>`: the suggestion queue
 - `gaps`: questions I couldn't answer · `stats` · `export`: chat changes as YAML"""
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """Everything a member's home screen shows, in one read."""
+
+    subscription: Subscription | None
+    track: TrackState
+    waiting_suggestions: int | None = None
+    """Moderators only: the review queue's size."""
+    top_gaps: tuple[GapCount, ...] = ()
+    """Moderators only: the most asked unanswered questions of the last 30 days."""
 
 
 class PmAdvice:
@@ -53,6 +66,15 @@ class PmAdvice:
         self.moderation = ModerationService(
             self.library, repositories, clock, exporter, notify=self._notify
         )
+
+    async def overview(self, actor: Actor, gaps: int = 5) -> Overview:
+        subscription, track = await self.progress.state_for(actor.user)
+        if not actor.is_moderator:
+            return Overview(subscription, track)
+        waiting = await self.repositories.suggestions.count_pending()
+        since = self.clock.now() - GAP_WINDOW
+        top = await self.repositories.unanswered.top(limit=gaps, since=since)
+        return Overview(subscription, track, waiting, tuple(top))
 
     async def handle(self, actor: Actor, text: str) -> Reply:
         """Run what the member typed after /pmadvice (or a button's command)."""

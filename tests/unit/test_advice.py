@@ -92,3 +92,17 @@ async def test_usage_errors_are_friendly(bot):
     reply = await bot.handle(member(), "subscribe 25:99")
     assert reply.title == "Not quite"
     assert "HH:MM" in reply.body
+
+
+async def test_overview_for_members_and_moderators(bot):
+    await bot.handle(member(), "subscribe")
+    await bot.handle(member(), "done")
+    await bot.handle(member(), "recommend a good laptop")
+    mine = await bot.overview(member())
+    assert mine.track.done == 1
+    assert mine.subscription is not None
+    assert mine.waiting_suggestions is None
+    assert mine.top_gaps == ()
+    moderator = await bot.overview(member("M", moderator=True))
+    assert moderator.waiting_suggestions == 0
+    assert [g.text for g in moderator.top_gaps] == ["recommend a good laptop"]
