@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from bot.core import commands as c
 from bot.core.advice import AdviceService
