@@ -15,8 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.catalog import YamlExporter, load_knowledge
 from bot.core.facade import PmAdvice
 from bot.core.models import Knowledge
-from bot.core.ports import Clock, Messenger, Repositories, SystemClock
+from bot.core.nudges import NudgeEngine
+from bot.core.ports import Clock, DeliveryRepository, Messenger, Repositories, SystemClock
+from bot.core.progress import ProgressService
+from bot.scheduling import NudgeScheduler, interval_from_environment, policy_from_environment
 from bot.settings import Settings
+from bot.storage.deliveries import SqlDeliveryRepository
 from bot.storage.engine import create_engine, is_sqlite
 from bot.storage.migrate import current, head, upgrade
 from bot.storage.repositories import build_repositories
@@ -40,6 +44,7 @@ class Runtime:
     repositories: Repositories
     facade: PmAdvice
     clock: Clock
+    deliveries: DeliveryRepository
 
 
 def prepare_database(url: str) -> None:
@@ -74,7 +79,10 @@ async def build_runtime(
     try:
         repositories = build_repositories(engine, clock)
         facade = PmAdvice(knowledge, repositories, clock, YamlExporter(), messengers)
-        yield Runtime(settings, knowledge, engine, repositories, facade, clock)
+        deliveries = SqlDeliveryRepository(engine)
+        # Unsubscribing must also cancel nudges not yet sent.
+        facade.progress = ProgressService(knowledge, repositories, clock, deliveries)
+        yield Runtime(settings, knowledge, engine, repositories, facade, clock, deliveries)
     finally:
         await engine.dispose()
 
@@ -83,7 +91,7 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
     )
-    for noisy in ("aiosqlite", "asyncio", "alembic.runtime.migration"):
+    for noisy in ("aiosqlite", "asyncio", "alembic.runtime.migration", "apscheduler"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 
@@ -150,4 +158,17 @@ async def serve(
 
 def background_services(runtime: Runtime) -> list[BackgroundService]:
     """Work that runs beside the platforms in every bot process (the weekly nudges)."""
-    return []
+    return [NudgeScheduler(nudge_engine(runtime), interval_from_environment())]
+
+
+def nudge_engine(runtime: Runtime) -> NudgeEngine:
+    """The engine sends through `facade.messengers`, which `serve` fills as platforms start:
+    members of a platform this process does not run stay pending for a process that does."""
+    return NudgeEngine(
+        deliveries=runtime.deliveries,
+        progress=runtime.repositories.progress,
+        exercises=runtime.knowledge.exercises,
+        messengers=runtime.facade.messengers,
+        clock=runtime.clock,
+        policy=policy_from_environment(),
+    )

@@ -11,6 +11,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from rich.console import Console
+
 from bot import __version__
 from bot.app import (
     DatabaseNotReady,
@@ -19,12 +21,17 @@ from bot.app import (
     build_runtime,
     configure_logging,
     load_factory,
+    nudge_engine,
     serve,
 )
 from bot.catalog import KnowledgeError, export_to_directory, load_knowledge
-from bot.console_adapter import ConsoleSession, console_user
-from bot.core.models import Actor
+from bot.console_adapter import ConsoleMessenger, ConsoleSession, console_user, terminal
+from bot.core.models import Actor, Platform
+from bot.scheduling import NudgeScheduler, interval_from_environment, policy_from_environment
 from bot.settings import Settings, SettingsError, load_settings
+
+FIRST_TICK_TIMEOUT = 10.0
+"""Seconds the console waits for its first nudge tick before showing the prompt anyway."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -94,7 +101,21 @@ def _parser() -> argparse.ArgumentParser:
     export = k_sub.add_parser("export", help="write chat changes back into the YAML files")
     export.add_argument("--out", type=Path, default=None, help="knowledge directory to write")
     export.set_defaults(run=_knowledge_export)
+
+    _nudges_parser(sub)
     return parser
+
+
+def _nudges_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    nudges = sub.add_parser("nudges", help="the weekly nudge deliveries")
+    n_sub = nudges.add_subparsers(metavar="ACTION", required=True)
+    status = n_sub.add_parser("status", help="what is due, pending, failed and paused")
+    status.add_argument("--json", action="store_true", help="one JSON object")
+    status.set_defaults(run=_nudges_status, quiet_logs=True)
+    once = n_sub.add_parser("run-once", help="one tick now; all due work done before it exits")
+    once.add_argument("--dry-run", action="store_true", help="count what is due; send nothing")
+    once.add_argument("--json", action="store_true", help="this run's counts as one JSON object")
+    once.set_defaults(run=_nudges_run_once, quiet_logs=True)
 
 
 def _console_options(parser: argparse.ArgumentParser) -> None:
@@ -162,7 +183,17 @@ def _console(args: argparse.Namespace, settings: Settings) -> int:
     async def go() -> None:
         async with build_runtime(settings) as runtime:
             session = ConsoleSession(runtime.facade.handle, runtime.facade.submit_form, actor)
-            await session.run(sys.stdin)
+            # Nudges for console members are delivered by printing them here.
+            runtime.facade.messengers[Platform.CONSOLE.value] = ConsoleMessenger(session.console)
+            nudges = NudgeScheduler(nudge_engine(runtime), interval_from_environment())
+            await nudges.start()
+            try:
+                # Anything that came due while the bot was off shows up before the prompt.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(nudges.first_tick_done.wait(), FIRST_TICK_TIMEOUT)
+                await session.run(sys.stdin)
+            finally:
+                await nudges.stop()
 
     asyncio.run(go())
     return 0
@@ -236,3 +267,65 @@ def _knowledge_export(args: argparse.Namespace, settings: Settings) -> int:
     for path in written:
         print(f"wrote {path}")
     return 0
+
+
+def _nudges_status(args: argparse.Namespace, settings: Settings) -> int:
+    async def go() -> dict[str, object]:
+        async with build_runtime(settings) as runtime:
+            now = runtime.clock.now()
+            grace = policy_from_environment().grace
+            seen = await runtime.deliveries.overview(now, now - grace)
+        next_tick = None if seen.next_due_at is None else max(seen.next_due_at, now)
+        return {
+            "due_now": seen.subscriptions_due + seen.deliveries_due,
+            "pending": seen.pending,
+            "retrying": seen.retrying,
+            "sending": seen.sending,
+            "failed": seen.failed,
+            "paused": seen.paused,
+            "next_tick": None if next_tick is None else next_tick.isoformat(),
+        }
+
+    status = asyncio.run(go())
+    if args.json:
+        print(json.dumps(status))
+        return 0
+    print(
+        f"Due now: {status['due_now']}. Pending: {status['pending']}, retrying: "
+        f"{status['retrying']}, in flight: {status['sending']}, failed: {status['failed']}. "
+        f"Paused subscriptions: {status['paused']}."
+    )
+    print(f"Next tick with work: {status['next_tick'] or 'none scheduled'}.")
+    return 0
+
+
+def _nudges_run_once(args: argparse.Namespace, settings: Settings) -> int:
+    async def go() -> dict[str, int]:
+        async with build_runtime(settings) as runtime:
+            # Only console members can be reached from here; the others stay pending for the
+            # bot processes that run their platforms. With --json, DMs go to stderr.
+            shown = _stderr_console() if args.json else terminal()
+            runtime.facade.messengers[Platform.CONSOLE.value] = ConsoleMessenger(shown)
+            engine = nudge_engine(runtime)
+            report = await (engine.preview() if args.dry_run else engine.tick())
+            return report.as_dict()
+
+    counts = asyncio.run(go())
+    if args.json:
+        print(json.dumps(counts))
+        return 0
+    if args.dry_run:
+        print(
+            f"Due now: {counts['due']} (dry run, nothing sent). Missed weeks that would be "
+            f"skipped: {counts['skipped']}."
+        )
+        return 0
+    print(
+        f"Due: {counts['due']}. Sent {counts['sent']}, retrying {counts['retrying']}, failed "
+        f"{counts['failed']}. Missed weeks skipped: {counts['skipped']}."
+    )
+    return 0
+
+
+def _stderr_console() -> Console:
+    return Console(file=sys.stderr, highlight=False, soft_wrap=True)

@@ -7,8 +7,9 @@ adapters implement messengers; the composition root supplies a clock.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from typing import Protocol
 
 from bot.core.models import (
@@ -188,3 +189,173 @@ class Exporter(Protocol):
     """Serialises snippets for moderators to commit back into the reviewed knowledge base."""
 
     def dump(self, snippets: list[SnippetRevision]) -> str: ...
+
+
+class DeliveryStatus(enum.StrEnum):
+    """Where one weekly nudge stands. `sending` is a claim with a lease; when the lease runs
+    out (the process died mid-send) the row is due again."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    RETRYING = "retrying"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class DueSubscription:
+    """A subscription whose next nudge instant has come (`next_due_at` <= now)."""
+
+    id: int
+    user: UserRef
+    weekday: int
+    local_time: time
+    timezone: str
+    next_due_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedWeek:
+    week: str
+    """`schedule.week_key` of `due_at` in the member's zone; one delivery per member and week."""
+    due_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryPlan:
+    """What to store for one due subscription: at most one nudge, the missed weeks to record
+    as skipped, and the subscription's following due instant."""
+
+    subscription_id: int
+    expected_due_at: datetime
+    """The `next_due_at` the plan was made from; the write is guarded by it."""
+    next_due_at: datetime
+    deliver: PlannedWeek | None
+    skipped: tuple[PlannedWeek, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MaterialiseResult:
+    examined: int = 0
+    """Due subscriptions read; fewer than the limit means none is left."""
+    created: int = 0
+    skipped: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedDelivery:
+    id: int
+    user: UserRef
+    week: str
+    due_at: datetime
+    attempts: int
+    """Including this claim; together with the owner it identifies the claim."""
+    timezone: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryOverview:
+    subscriptions_due: int
+    """Subscriptions whose next nudge instant has passed (not yet materialised)."""
+    deliveries_due: int
+    """Unsent deliveries due now and still within the grace window."""
+    stale: int
+    """Unsent deliveries past the grace window (the next tick records them skipped)."""
+    pending: int
+    retrying: int
+    sending: int
+    failed: int
+    paused: int
+    """Paused subscriptions."""
+    next_due_at: datetime | None
+    """The earliest instant a nudge or a retry becomes due."""
+
+
+class DeliveryRepository(Protocol):
+    """The nudge engine's table: who is due, who is claimed, what happened.
+
+    Every write is guarded (by status, owner and attempt) so several processes can share it.
+    """
+
+    async def due_subscriptions(self, now: datetime, limit: int) -> list[DueSubscription]: ...
+
+    async def materialise(
+        self, now: datetime, limit: int, plan: Callable[[DueSubscription], DeliveryPlan]
+    ) -> MaterialiseResult:
+        """Plan up to `limit` due subscriptions and store each plan atomically: insert the
+        deliveries ignoring (member, week) conflicts, advance `next_due_at`, resume a paused
+        subscription whose pause is over."""
+        ...
+
+    async def skip_stale(self, due_before: datetime, now: datetime) -> int:
+        """Mark unsent deliveries due before `due_before` (past the grace window) skipped."""
+        ...
+
+    async def claim(
+        self,
+        now: datetime,
+        limit: int,
+        lease_until: datetime,
+        owner: str,
+        platforms: Collection[str],
+        blocked: Collection[tuple[str, str]] = (),
+    ) -> list[ClaimedDelivery]:
+        """Take up to `limit` due deliveries (pending, retrying, or with an expired lease) for
+        members on `platforms`, except the (platform, workspace) pairs in `blocked`."""
+        ...
+
+    async def record_sent(
+        self,
+        claim: ClaimedDelivery,
+        owner: str,
+        message_id: str,
+        exercise_id: str | None,
+        now: datetime,
+    ) -> bool:
+        """False when the claim was lost (its lease expired and another process took it)."""
+        ...
+
+    async def record_retry(
+        self,
+        claim: ClaimedDelivery,
+        owner: str,
+        at: datetime,
+        error: str,
+        now: datetime,
+        count_attempt: bool = True,
+    ) -> bool:
+        """Due again at `at`: `retrying` after a failure, or back to `pending` with the attempt
+        given back (`count_attempt=False`: rate limited, or no messenger here)."""
+        ...
+
+    async def record_failed(
+        self,
+        claim: ClaimedDelivery,
+        owner: str,
+        error: str,
+        now: datetime,
+        pause_with_notice: str | None = None,
+    ) -> bool:
+        """Failed for good; with a notice, also pause the subscription until the member
+        resumes and leave them the notice."""
+        ...
+
+    async def cancel_pending(self, user: UserRef, now: datetime) -> int:
+        """Cancel the member's deliveries that are not yet in flight."""
+        ...
+
+    async def next_due_at(
+        self, platforms: Collection[str], blocked: Collection[tuple[str, str]] = ()
+    ) -> datetime | None:
+        """The earliest `next_attempt_at` among unsent deliveries that `claim` could take."""
+        ...
+
+    async def count_due(
+        self, now: datetime, stale_before: datetime, platforms: Collection[str]
+    ) -> int:
+        """Deliveries `claim` could take now for `platforms`, not counting stale ones."""
+        ...
+
+    async def overview(self, now: datetime, stale_before: datetime) -> DeliveryOverview: ...

@@ -19,7 +19,7 @@ from bot.core.models import (
     SubscriptionStatus,
     UserRef,
 )
-from bot.core.ports import Clock, Repositories
+from bot.core.ports import Clock, DeliveryRepository, Repositories
 from bot.core.presenter import exercise_reply, progress_bar, progress_line
 from bot.core.reply import Button, ButtonStyle, Reply, ReplyField
 from bot.core.schedule import next_due
@@ -92,10 +92,18 @@ def streak(entries: list[ProgressEntry], zone: str, now: datetime) -> int:
 
 
 class ProgressService:
-    def __init__(self, knowledge: Knowledge, repositories: Repositories, clock: Clock) -> None:
+    def __init__(
+        self,
+        knowledge: Knowledge,
+        repositories: Repositories,
+        clock: Clock,
+        deliveries: DeliveryRepository | None = None,
+    ) -> None:
         self._exercises = knowledge.exercises
         self._repos = repositories
         self._clock = clock
+        self._deliveries = deliveries
+        """When given, unsubscribing also cancels the member's nudges not yet in flight."""
 
     async def state_for(self, user: UserRef) -> tuple[Subscription | None, TrackState]:
         subscription = await self._repos.subscriptions.get(user)
@@ -191,6 +199,8 @@ class ProgressService:
                 existing, status=SubscriptionStatus.CANCELLED, next_due_at=None, paused_until=None
             )
         )
+        if self._deliveries is not None:
+            await self._deliveries.cancel_pending(actor.user, self._clock.now())
         return Reply(
             title="Unsubscribed",
             body=(

@@ -1,0 +1,48 @@
+"""The discord.py client: slash commands through a CommandTree, everything else by custom id."""
+
+from __future__ import annotations
+
+import logging
+
+import aiohttp
+import discord
+
+from bot.core.facade import PmAdvice
+from bot.discord_adapter.commands import build_tree
+from bot.discord_adapter.interactions import InteractionHandler
+
+log = logging.getLogger(__name__)
+
+
+class PmAdviceClient(discord.Client):
+    def __init__(
+        self,
+        handler: InteractionHandler,
+        facade: PmAdvice,
+        http_trace: aiohttp.TraceConfig,
+    ) -> None:
+        # This bot has no voice features; don't warn at every start that voice libs are missing.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
+        super().__init__(
+            # Interactions need no intent; guilds is discord.py's minimum for a sane state.
+            intents=discord.Intents(guilds=True),
+            allowed_mentions=discord.AllowedMentions.none(),
+            # A longer wait surfaces as RateLimited instead of stalling a send for minutes.
+            max_ratelimit_timeout=30.0,
+            # Slash commands don't need the guild cache: be ready at READY, not 2 s later.
+            guild_ready_timeout=0.0,
+            http_trace=http_trace,
+        )
+        self.handler = handler
+        self.tree = build_tree(self, handler, facade)
+
+    async def on_interaction(self, interaction: discord.Interaction[discord.Client]) -> None:
+        if interaction.type in (
+            discord.InteractionType.component,
+            discord.InteractionType.modal_submit,
+        ):
+            try:
+                await self.handler.route(interaction)
+            except Exception:
+                log.exception("a button or form interaction failed")

@@ -1,0 +1,86 @@
+"""Text that can never ping anyone, and log lines that never carry a secret.
+
+Discord parses `@everyone`, `@here`, `<@id>`, `<@!id>` and `<@&id>` in message content. Every
+send also carries `AllowedMentions.none()`, but text is escaped as well: embeds are quoted in
+replies and notifications, and an escape survives any later edit.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable
+
+ZWSP = "\u200b"
+_MENTION = re.compile(r"@(?=everyone|here)|<@(?=[!&]?\d)", re.IGNORECASE)
+_STRAY_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+PING = re.compile(r"@(?:everyone|here)|<@[!&]?\d+>", re.IGNORECASE)
+"""What Discord would turn into a notification; nothing we send may contain it."""
+
+
+def _visible(text: str) -> str:
+    # Format characters (zero-width spaces and joiners, bidi controls, soft hyphens, BOM) are
+    # how "@every\u200bone" style tricks hide a mention; drop them before escaping.
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+
+
+def safe_text(text: str) -> str:
+    """Member- or moderator-written text made inert for Discord: no mention can fire."""
+    text = _STRAY_CONTROL.sub(" ", _visible(text))
+    return _MENTION.sub(lambda m: m.group(0) + ZWSP, text)
+
+
+def clip(text: str, limit: int) -> str:
+    """At most `limit` characters, cut at a word boundary with an ellipsis when it must be."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit * 0.6:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
+
+
+_WEBHOOK_TOKEN = re.compile(r"(/(?:webhooks|interactions)/\d+/)[A-Za-z0-9_.\-]+")
+_TOKEN_FIELD = re.compile(r"""(['"]token['"]\s*:\s*['"])[^'"]+""")
+REDACTED = "[redacted]"
+
+
+class RedactingFilter(logging.Filter):
+    """Removes the bot token and interaction tokens from records before any handler sees them."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__("discord-redaction")
+        self._secrets = [s for s in secrets if s]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:
+            return True
+        cleaned = self.redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        if record.exc_info and record.exc_info[1] is not None:
+            # Tracebacks are rendered later by the handler; render and clean them now.
+            text = logging.Formatter().formatException(record.exc_info)
+            record.exc_text = self.redact(text)
+        return True
+
+    def redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        text = _WEBHOOK_TOKEN.sub(rf"\g<1>{REDACTED}", text)
+        return _TOKEN_FIELD.sub(rf"\g<1>{REDACTED}", text)
+
+
+def discord_loggers(extra: Iterable[str] = ()) -> list[logging.Logger]:
+    """Every logger discord.py has created, plus `extra`; filters do not inherit downwards."""
+    names = {
+        name
+        for name, logger in logging.Logger.manager.loggerDict.items()
+        if isinstance(logger, logging.Logger) and (name == "discord" or name.startswith("discord."))
+    }
+    names.update(extra)
+    return [logging.getLogger(name) for name in sorted(names)]

@@ -1,0 +1,114 @@
+"""APScheduler drives the nudge engine: one short interval tick per process, nothing more.
+
+The database decides what is due, so APScheduler keeps no jobs of its own worth persisting:
+an in-memory store, one job, `coalesce` and `max_instances=1` (a slow tick is never run twice
+at once, and missed runs collapse into one). The first run is scheduled for "now" when the
+scheduler starts; APScheduler's misfire handling never decides whether a nudge is dropped,
+because nudges are rows and a later tick picks up anything an earlier one did not reach.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.core.nudges import NudgeEngine, NudgePolicy
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TICK = timedelta(seconds=30)
+JOB_ID = "nudge-tick"
+STOP_TIMEOUT = 30.0
+"""Seconds `stop` waits for a running tick to record what it has in flight."""
+GRACE_ENV = "PMADVICE_NUDGE_GRACE_HOURS"
+TICK_ENV = "PMADVICE_NUDGE_TICK_SECONDS"
+
+
+class NudgeScheduler:
+    """A `BackgroundService` that ticks the nudge engine on an interval, starting at once."""
+
+    def __init__(self, engine: NudgeEngine, interval: timedelta = DEFAULT_TICK) -> None:
+        self.engine = engine
+        self.interval = interval
+        self._scheduler: AsyncIOScheduler | None = None
+        self._running: asyncio.Task[object] | None = None
+        self.ticks = 0
+        self.first_tick_done = asyncio.Event()
+
+    async def start(self) -> None:
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        scheduler.add_job(
+            self._tick,
+            IntervalTrigger(seconds=self.interval.total_seconds(), timezone=UTC),
+            id=JOB_ID,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+            # Run once right away: whatever came due while no process ran goes out now.
+            next_run_time=datetime.now(UTC),
+        )
+        scheduler.start()
+        self._scheduler = scheduler
+        log.debug(
+            "nudges: ticking every %ss as %s", self.interval.total_seconds(), self.engine.owner
+        )
+
+    async def stop(self) -> None:
+        scheduler, self._scheduler = self._scheduler, None
+        if scheduler is None:
+            return
+        scheduler.pause()
+        self.engine.stop()
+        running = self._running
+        if running is not None and not running.done():
+            # Let claimed nudges finish and be recorded rather than cancel them mid-send.
+            done, _ = await asyncio.wait({running}, timeout=STOP_TIMEOUT)
+            if not done:
+                log.warning("nudges: a tick was still running after %ss; cancelling", STOP_TIMEOUT)
+        scheduler.shutdown(wait=False)
+
+    async def _tick(self) -> None:
+        self._running = asyncio.current_task()
+        try:
+            report = await self.engine.tick()
+        except Exception:
+            log.exception("nudges: tick failed; the next one retries")
+            return
+        finally:
+            self.ticks += 1
+            self.first_tick_done.set()
+        if report.due or report.skipped:
+            log.info("nudges: %s", report.as_dict())
+
+
+def policy_from_environment(environ: dict[str, str] | None = None) -> NudgePolicy:
+    """The grace window from PMADVICE_NUDGE_GRACE_HOURS (default 48)."""
+    value = (environ if environ is not None else dict(os.environ)).get(GRACE_ENV)
+    if not value:
+        return NudgePolicy()
+    try:
+        hours = float(value)
+    except ValueError:
+        raise ValueError(f"{GRACE_ENV} must be a number of hours, not {value!r}") from None
+    if hours < 0:
+        raise ValueError(f"{GRACE_ENV} must not be negative")
+    return NudgePolicy(grace=timedelta(hours=hours))
+
+
+def interval_from_environment(environ: dict[str, str] | None = None) -> timedelta:
+    """The tick interval from PMADVICE_NUDGE_TICK_SECONDS (default 30)."""
+    value = (environ if environ is not None else dict(os.environ)).get(TICK_ENV)
+    if not value:
+        return DEFAULT_TICK
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ValueError(f"{TICK_ENV} must be a number of seconds, not {value!r}") from None
+    if seconds < 1:
+        raise ValueError(f"{TICK_ENV} must be at least 1")
+    return timedelta(seconds=seconds)

@@ -1,0 +1,146 @@
+"""Direct messages for weekly nudges and review outcomes, with Slack's failures classified."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.core.models import Platform, UserRef
+from bot.core.ports import SendOutcome
+from bot.core.reply import Reply
+from bot.slack_adapter.render import message
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RETRY_AFTER = 60.0
+DM_CACHE_SIZE = 10_000
+
+PERMANENT_ERRORS = frozenset(
+    {
+        "account_inactive",
+        "user_not_found",
+        "users_not_found",
+        "user_disabled",
+        "cannot_dm_bot",
+        "user_is_bot",
+        "channel_not_found",
+        "is_archived",
+        "not_in_channel",
+        "messages_tab_disabled",
+        "restricted_action",
+        "user_is_restricted",
+        "is_inactive",
+        "team_access_not_granted",
+    }
+)
+"""The member can't receive DMs from us (left, deactivated, a bot, blocked): retrying won't help."""
+
+SETUP_ERRORS = frozenset(
+    {
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "token_expired",
+        "missing_scope",
+        "no_permission",
+    }
+)
+"""Our own credentials or scopes are wrong. Not the member's fault, so never permanent for them."""
+
+
+class SlackMessenger:
+    """Implements `bot.core.ports.Messenger` with conversations.open + chat.postMessage."""
+
+    def __init__(self, client: AsyncWebClient, clock: Callable[[], float] = time.monotonic) -> None:
+        self._client = client
+        self._clock = clock
+        self._channels: OrderedDict[UserRef, str] = OrderedDict()
+        self._blocked_until: dict[str, float] = {}
+
+    async def send(self, user: UserRef, reply: Reply) -> SendOutcome:
+        if user.platform != Platform.SLACK.value:
+            return SendOutcome.permanent("not a Slack member")
+        wait = self._blocked_until.get(user.workspace, 0.0) - self._clock()
+        if wait > 0:
+            return SendOutcome.rate_limited(wait, "Slack asked us to slow down")
+        try:
+            return await self._send(user, reply, retry_stale_channel=True)
+        except SlackApiError as error:
+            return self._classify(user, error)
+        except (aiohttp.ClientError, TimeoutError, OSError) as error:
+            return SendOutcome.transient(f"network: {type(error).__name__}")
+
+    async def _send(self, user: UserRef, reply: Reply, retry_stale_channel: bool) -> SendOutcome:
+        cached = user in self._channels
+        channel = await self._dm_channel(user)
+        if channel is None:
+            return SendOutcome.transient("conversations.open returned no channel")
+        try:
+            response = await self._client.chat_postMessage(channel=channel, **message(reply))
+        except SlackApiError as error:
+            if cached and retry_stale_channel and _error_code(error) == "channel_not_found":
+                self._channels.pop(user, None)
+                return await self._send(user, reply, retry_stale_channel=False)
+            raise
+        return SendOutcome.sent(f"{channel}/{response.get('ts', '')}")
+
+    async def _dm_channel(self, user: UserRef) -> str | None:
+        channel = self._channels.get(user)
+        if channel is not None:
+            self._channels.move_to_end(user)
+            return channel
+        response = await self._client.conversations_open(users=user.user_id)
+        channel = str((response.get("channel") or {}).get("id", ""))
+        if not channel:
+            return None
+        self._channels[user] = channel
+        if len(self._channels) > DM_CACHE_SIZE:
+            self._channels.popitem(last=False)
+        return channel
+
+    def _classify(self, user: UserRef, error: SlackApiError) -> SendOutcome:
+        status = _status(error)
+        code = _error_code(error)
+        if status == 429 or code in {"ratelimited", "rate_limited"}:
+            retry_after = _retry_after(error)
+            self._blocked_until[user.workspace] = self._clock() + retry_after
+            return SendOutcome.rate_limited(retry_after, "Slack rate limit")
+        if status >= 500:
+            return SendOutcome.transient(f"Slack answered {status}")
+        if code in PERMANENT_ERRORS:
+            self._channels.pop(user, None)
+            return SendOutcome.permanent(code)
+        if code in SETUP_ERRORS:
+            log.error("Slack refused a DM because of our credentials or scopes: %s", code)
+            return SendOutcome.transient(code)
+        log.warning("unexpected Slack error sending a DM: %s (status %s)", code or "?", status)
+        return SendOutcome.transient(code or f"status {status}")
+
+
+def _status(error: SlackApiError) -> int:
+    status = getattr(error.response, "status_code", 0)
+    return status if isinstance(status, int) else 0
+
+
+def _error_code(error: SlackApiError) -> str:
+    data: Any = getattr(error.response, "data", None)
+    if isinstance(data, dict):
+        return str(data.get("error") or "")
+    return ""
+
+
+def _retry_after(error: SlackApiError) -> float:
+    headers: Any = getattr(error.response, "headers", None) or {}
+    raw = headers.get("Retry-After") or headers.get("retry-after")
+    try:
+        seconds = float(raw)
+    except (TypeError, ValueError):
+        return DEFAULT_RETRY_AFTER
+    return seconds if 0 < seconds <= 3600 else DEFAULT_RETRY_AFTER

@@ -1,0 +1,263 @@
+"""Build and run the Slack platform service (the factory `bot.app` loads for `run slack`)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.app import Runtime, StartupError
+from bot.core.models import Platform
+from bot.slack_adapter.delivery import Delivery, TaskTracker
+from bot.slack_adapter.directory import Directory
+from bot.slack_adapter.listeners import Handlers, register
+from bot.slack_adapter.logs import LogGuard
+from bot.slack_adapter.messenger import SlackMessenger
+from bot.slack_adapter.server import build_web_app
+from bot.slack_adapter.settings import SlackSettings, load_slack_settings
+from bot.slack_adapter.verification import RequestVerifier
+
+log = logging.getLogger(__name__)
+
+API_TIMEOUT = 10
+CONNECT_TIMEOUT = 30
+DRAIN_TIMEOUT = 10
+LIBRARY_LOGGER = "bot.slack_adapter.sdk"
+BAD_TOKEN_ERRORS = {
+    "invalid_auth",
+    "not_authed",
+    "account_inactive",
+    "token_revoked",
+    "token_expired",
+}
+
+
+class SlackService:
+    """One Slack workspace connection: HTTP endpoint or Socket Mode, plus the DM messenger."""
+
+    platform = Platform.SLACK.value
+
+    def __init__(
+        self,
+        settings: SlackSettings,
+        http: bool,
+        host: str,
+        port: int,
+        client: AsyncWebClient,
+        bolt: AsyncApp,
+        messenger: SlackMessenger,
+        tracker: TaskTracker,
+        directory: Directory,
+        sdk_logger: logging.Logger,
+        log_guard: LogGuard,
+    ) -> None:
+        self.settings = settings
+        self.http = http
+        self.host = host
+        self.port = port
+        self.client = client
+        self.bolt = bolt
+        self.messenger = messenger
+        self.tracker = tracker
+        self.directory = directory
+        self._sdk_logger = sdk_logger
+        self._log_guard = log_guard
+        self._ready = False
+        self._runner: web.AppRunner | None = None
+        self._socket: AsyncSocketModeHandler | None = None
+
+    @property
+    def bound_port(self) -> int | None:
+        """The HTTP port actually listened on (useful with port 0)."""
+        if self._runner is None:
+            return None
+        for site in self._runner.sites:
+            server = getattr(site, "_server", None)
+            for sock in getattr(server, "sockets", None) or ():
+                return int(sock.getsockname()[1])
+        return None
+
+    async def start(self) -> None:
+        # One pooled HTTP session from start to stop; before start each call opens its own.
+        self.client.session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=API_TIMEOUT)
+        )
+        try:
+            if self.http:
+                await self._start_http()
+            else:
+                await self._start_socket_mode()
+        except BaseException:
+            await self.stop()
+            raise
+        self._ready = True
+
+    async def _start_http(self) -> None:
+        secret = self.settings.signing_secret
+        assert secret is not None  # checked by SlackSettings.require
+        app = build_web_app(
+            self.bolt, RequestVerifier(secret.get_secret_value()), lambda: self._ready
+        )
+        self._runner = web.AppRunner(app, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        try:
+            await site.start()
+        except OSError as error:
+            await self._runner.cleanup()
+            self._runner = None
+            raise StartupError(
+                f"Could not listen on {self.host}:{self.port} for Slack ({error.strerror}). "
+                "Pick another --port or set PMADVICE_SLACK_HOST."
+            ) from None
+        log.info("Slack events endpoint listening on %s:%s", self.host, self.bound_port)
+
+    async def _start_socket_mode(self) -> None:
+        app_token = self.settings.app_token
+        assert app_token is not None  # checked by SlackSettings.require
+        token = app_token.get_secret_value()
+        handler = AsyncSocketModeHandler(
+            self.bolt, token, logger=self._sdk_logger, web_client=self.client
+        )
+        self._socket = handler
+        try:
+            opened = await self.client.apps_connections_open(app_token=token)
+        except SlackApiError as error:
+            await self._close_socket()
+            code = _code(error)
+            if code in BAD_TOKEN_ERRORS or code == "missing_scope":
+                raise StartupError(
+                    f"SLACK_APP_TOKEN: Slack refused it ({code}). Create an app-level token with "
+                    "the connections:write scope and turn Socket Mode on."
+                ) from None
+            raise StartupError(f"Could not open a Socket Mode connection: {code}") from None
+        # Hand the URL we just got to the client so a bad token fails here, not in its retry loop.
+        handler.client.wss_uri = opened["url"]
+        try:
+            await asyncio.wait_for(handler.connect_async(), CONNECT_TIMEOUT)  # type: ignore[no-untyped-call]
+        except TimeoutError:
+            await self._close_socket()
+            raise StartupError("Socket Mode did not connect within 30 seconds.") from None
+        log.info("Slack Socket Mode connected")
+
+    async def stop(self) -> None:
+        self._ready = False
+        try:
+            if self._runner is not None:
+                await self._runner.cleanup()
+                self._runner = None
+            await self._close_socket()
+            await self.tracker.drain(DRAIN_TIMEOUT)
+        finally:
+            session, self.client.session = self.client.session, None
+            if session is not None:
+                await session.close()
+            self._log_guard.remove()
+
+    async def _close_socket(self) -> None:
+        if self._socket is not None:
+            socket, self._socket = self._socket, None
+            await socket.close_async()  # type: ignore[no-untyped-call]
+
+
+async def build_service(runtime: Runtime, options: dict[str, Any]) -> SlackService:
+    """The `PlatformService` for Slack; options: `http` (bool) and `port` (int)."""
+    settings = load_slack_settings()
+    http = bool(options.get("http", False))
+    settings.require(http)
+    assert settings.bot_token is not None
+    secrets = [
+        s.get_secret_value()
+        for s in (settings.bot_token, settings.signing_secret, settings.app_token)
+        if s is not None
+    ]
+    sdk_logger = logging.getLogger(LIBRARY_LOGGER)
+    guard = LogGuard(secrets)
+    guard.install()  # before bolt copies the filters of the logger it is given
+    client = AsyncWebClient(
+        token=settings.bot_token.get_secret_value(),
+        base_url=settings.api_url,
+        timeout=API_TIMEOUT,
+        logger=sdk_logger,
+        retry_handlers=[],  # a 429 must reach the messenger, not be slept through
+    )
+    await _check_token(client, settings)
+    # Bolt reads SLACK_BOT_TOKEN from the environment itself and then warns that the client's
+    # token wins; both are the same token here, so that warning is noise.
+    with _without(sdk_logger, "`token` will be unused"):
+        bolt = AsyncApp(
+            name="pmadvice",
+            logger=sdk_logger,
+            client=client,
+            signing_secret=settings.signing_secret.get_secret_value()
+            if settings.signing_secret
+            else "",
+            request_verification_enabled=http,
+        )
+    # The runtime's clock, so the messenger and the nudge engine agree on when Retry-After ends.
+    guard.install()  # and again for the loggers bolt has just made
+    messenger = SlackMessenger(client, clock=lambda: runtime.clock.now().timestamp())
+    tracker = TaskTracker()
+    directory = Directory(client, frozenset(settings.moderator_ids), settings.moderator_group)
+    delivery = Delivery(client, messenger, sdk_logger)
+    register(bolt, Handlers(runtime.facade, client, directory, delivery, messenger, tracker))
+    return SlackService(
+        settings=settings,
+        http=http,
+        host=str(options.get("host") or settings.host),
+        port=int(options.get("port", 3000)),
+        client=client,
+        bolt=bolt,
+        messenger=messenger,
+        tracker=tracker,
+        directory=directory,
+        sdk_logger=sdk_logger,
+        log_guard=guard,
+    )
+
+
+async def _check_token(client: AsyncWebClient, settings: SlackSettings) -> None:
+    try:
+        await client.auth_test()
+    except SlackApiError as error:
+        code = _code(error)
+        if code in BAD_TOKEN_ERRORS:
+            raise StartupError(
+                f"SLACK_BOT_TOKEN: Slack rejected the bot token ({code}). Reinstall the app "
+                "and copy the Bot User OAuth Token again."
+            ) from None
+        raise StartupError(
+            f"PMADVICE_SLACK_API_URL: Slack at {settings.api_url} answered auth.test with {code}."
+        ) from None
+    except (aiohttp.ClientError, TimeoutError, OSError) as error:
+        raise StartupError(
+            f"PMADVICE_SLACK_API_URL: could not reach Slack at {settings.api_url} "
+            f"({type(error).__name__})."
+        ) from None
+
+
+@contextmanager
+def _without(logger: logging.Logger, fragment: str) -> Iterator[None]:
+    def keep(record: logging.LogRecord) -> bool:
+        return fragment not in record.getMessage()
+
+    logger.addFilter(keep)
+    try:
+        yield
+    finally:
+        logger.removeFilter(keep)
+
+
+def _code(error: SlackApiError) -> str:
+    data = getattr(error.response, "data", None)
+    code = data.get("error") if isinstance(data, dict) else None
+    return str(code or f"status {getattr(error.response, 'status_code', '?')}")
