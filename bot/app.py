@@ -5,46 +5,44 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from typing import Any, Protocol
-
-from sqlalchemy.ext.asyncio import AsyncEngine
+from datetime import timedelta
 
 from bot.catalog import YamlExporter, load_knowledge
 from bot.core.facade import PmAdvice
-from bot.core.models import Knowledge
-from bot.core.nudges import NudgeEngine
-from bot.core.ports import Clock, DeliveryRepository, Messenger, Repositories, SystemClock
-from bot.core.progress import ProgressService
-from bot.scheduling import NudgeScheduler, interval_from_environment, policy_from_environment
+from bot.core.nudges import NudgeEngine, NudgePolicy
+from bot.core.ports import Clock, Messenger, SystemClock
+from bot.runtime import (
+    BackgroundService,
+    PlatformFactory,
+    PlatformService,
+    Runtime,
+    StartupError,
+)
+from bot.scheduling import NudgeScheduler
 from bot.settings import Settings
 from bot.storage.deliveries import SqlDeliveryRepository
 from bot.storage.engine import create_engine, is_sqlite
 from bot.storage.migrate import current, head, upgrade
 from bot.storage.repositories import build_repositories
 
+__all__ = [
+    "BackgroundService",
+    "DatabaseNotReady",
+    "PlatformFactory",
+    "PlatformService",
+    "Runtime",
+    "StartupError",
+    "build_runtime",
+    "serve",
+]
+
 log = logging.getLogger(__name__)
-
-
-class StartupError(Exception):
-    """A platform cannot start: a missing or malformed setting, named in the message."""
 
 
 class DatabaseNotReady(Exception):
     """The database schema is behind the code and must be migrated first."""
-
-
-@dataclass
-class Runtime:
-    settings: Settings
-    knowledge: Knowledge
-    engine: AsyncEngine
-    repositories: Repositories
-    facade: PmAdvice
-    clock: Clock
-    deliveries: DeliveryRepository
 
 
 def prepare_database(url: str) -> None:
@@ -78,10 +76,10 @@ async def build_runtime(
     clock = clock or SystemClock()
     try:
         repositories = build_repositories(engine, clock)
-        facade = PmAdvice(knowledge, repositories, clock, YamlExporter(), messengers)
         deliveries = SqlDeliveryRepository(engine)
-        # Unsubscribing must also cancel nudges not yet sent.
-        facade.progress = ProgressService(knowledge, repositories, clock, deliveries)
+        facade = PmAdvice(
+            knowledge, repositories, clock, YamlExporter(), messengers, deliveries=deliveries
+        )
         yield Runtime(settings, knowledge, engine, repositories, facade, clock, deliveries)
     finally:
         await engine.dispose()
@@ -94,27 +92,6 @@ def configure_logging(level: str) -> None:
     for noisy in ("aiosqlite", "asyncio", "alembic.runtime.migration", "apscheduler"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
-
-class PlatformService(Protocol):
-    """A running connection to one chat platform, built by its adapter package."""
-
-    platform: str
-    messenger: Messenger
-
-    async def start(self) -> None:
-        """Connect or start serving; return once ready to take commands."""
-        ...
-
-    async def stop(self) -> None: ...
-
-
-class BackgroundService(Protocol):
-    async def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
-
-
-PlatformFactory = Callable[[Runtime, dict[str, Any]], Awaitable[PlatformService]]
 
 PLATFORM_FACTORIES: dict[str, str] = {
     "slack": "bot.slack_adapter.service:build_service",
@@ -158,7 +135,16 @@ async def serve(
 
 def background_services(runtime: Runtime) -> list[BackgroundService]:
     """Work that runs beside the platforms in every bot process (the weekly nudges)."""
-    return [NudgeScheduler(nudge_engine(runtime), interval_from_environment())]
+    return [nudge_scheduler(runtime)]
+
+
+def nudge_scheduler(runtime: Runtime) -> NudgeScheduler:
+    interval = timedelta(seconds=runtime.settings.nudge_tick_seconds)
+    return NudgeScheduler(nudge_engine(runtime), interval)
+
+
+def nudge_grace(settings: Settings) -> timedelta:
+    return timedelta(hours=settings.nudge_grace_hours)
 
 
 def nudge_engine(runtime: Runtime) -> NudgeEngine:
@@ -170,5 +156,5 @@ def nudge_engine(runtime: Runtime) -> NudgeEngine:
         exercises=runtime.knowledge.exercises,
         messengers=runtime.facade.messengers,
         clock=runtime.clock,
-        policy=policy_from_environment(),
+        policy=NudgePolicy(grace=nudge_grace(runtime.settings)),
     )

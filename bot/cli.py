@@ -22,12 +22,13 @@ from bot.app import (
     configure_logging,
     load_factory,
     nudge_engine,
+    nudge_grace,
+    nudge_scheduler,
     serve,
 )
 from bot.catalog import KnowledgeError, export_to_directory, load_knowledge
 from bot.console_adapter import ConsoleMessenger, ConsoleSession, console_user, terminal
 from bot.core.models import Actor, Platform
-from bot.scheduling import NudgeScheduler, interval_from_environment, policy_from_environment
 from bot.settings import Settings, SettingsError, load_settings
 
 FIRST_TICK_TIMEOUT = 10.0
@@ -165,10 +166,10 @@ async def _serve(settings: Settings, platforms: list[str], options: dict[str, ob
     async with build_runtime(settings) as runtime:
         try:
             services = [await load_factory(name)(runtime, dict(options)) for name in platforms]
+            await serve(runtime, services, background_services(runtime), stop)
         except StartupError as error:
             print(error, file=sys.stderr)
             return 2
-        await serve(runtime, services, background_services(runtime), stop)
     return 0
 
 
@@ -185,7 +186,7 @@ def _console(args: argparse.Namespace, settings: Settings) -> int:
             session = ConsoleSession(runtime.facade.handle, runtime.facade.submit_form, actor)
             # Nudges for console members are delivered by printing them here.
             runtime.facade.messengers[Platform.CONSOLE.value] = ConsoleMessenger(session.console)
-            nudges = NudgeScheduler(nudge_engine(runtime), interval_from_environment())
+            nudges = nudge_scheduler(runtime)
             await nudges.start()
             try:
                 # Anything that came due while the bot was off shows up before the prompt.
@@ -273,7 +274,7 @@ def _nudges_status(args: argparse.Namespace, settings: Settings) -> int:
     async def go() -> dict[str, object]:
         async with build_runtime(settings) as runtime:
             now = runtime.clock.now()
-            grace = policy_from_environment().grace
+            grace = nudge_grace(settings)
             seen = await runtime.deliveries.overview(now, now - grace)
         next_tick = None if seen.next_due_at is None else max(seen.next_due_at, now)
         return {

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.core.nudges import NudgeEngine, NudgePolicy
+from bot.core.nudges import NudgeEngine
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +24,6 @@ DEFAULT_TICK = timedelta(seconds=30)
 JOB_ID = "nudge-tick"
 STOP_TIMEOUT = 30.0
 """Seconds `stop` waits for a running tick to record what it has in flight."""
-GRACE_ENV = "PMADVICE_NUDGE_GRACE_HOURS"
-TICK_ENV = "PMADVICE_NUDGE_TICK_SECONDS"
 
 
 class NudgeScheduler:
@@ -84,31 +81,3 @@ class NudgeScheduler:
             self.first_tick_done.set()
         if report.due or report.skipped:
             log.info("nudges: %s", report.as_dict())
-
-
-def policy_from_environment(environ: dict[str, str] | None = None) -> NudgePolicy:
-    """The grace window from PMADVICE_NUDGE_GRACE_HOURS (default 48)."""
-    value = (environ if environ is not None else dict(os.environ)).get(GRACE_ENV)
-    if not value:
-        return NudgePolicy()
-    try:
-        hours = float(value)
-    except ValueError:
-        raise ValueError(f"{GRACE_ENV} must be a number of hours, not {value!r}") from None
-    if hours < 0:
-        raise ValueError(f"{GRACE_ENV} must not be negative")
-    return NudgePolicy(grace=timedelta(hours=hours))
-
-
-def interval_from_environment(environ: dict[str, str] | None = None) -> timedelta:
-    """The tick interval from PMADVICE_NUDGE_TICK_SECONDS (default 30)."""
-    value = (environ if environ is not None else dict(os.environ)).get(TICK_ENV)
-    if not value:
-        return DEFAULT_TICK
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise ValueError(f"{TICK_ENV} must be a number of seconds, not {value!r}") from None
-    if seconds < 1:
-        raise ValueError(f"{TICK_ENV} must be at least 1")
-    return timedelta(seconds=seconds)

@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     )
     log_level: str = Field(default="INFO", alias="PMADVICE_LOG_LEVEL")
     console_user: str = Field(default="console-user", alias="PMADVICE_CONSOLE_USER")
+    nudge_grace_hours: float = Field(
+        default=48.0, ge=0, le=24 * 14, alias="PMADVICE_NUDGE_GRACE_HOURS"
+    )
+    """How late a missed weekly nudge may still go out; older missed weeks are skipped."""
+    nudge_tick_seconds: float = Field(
+        default=30.0, ge=1, le=3600, alias="PMADVICE_NUDGE_TICK_SECONDS"
+    )
 
     slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")

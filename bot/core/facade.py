@@ -12,7 +12,7 @@ from bot.core.advice import AdviceService
 from bot.core.library import SnippetLibrary
 from bot.core.models import Actor, GapCount, Knowledge, Subscription, UserRef
 from bot.core.moderation import GAP_WINDOW, ModerationService, draft_from_values
-from bot.core.ports import Clock, Exporter, Messenger, Repositories
+from bot.core.ports import Clock, DeliveryRepository, Exporter, Messenger, Repositories
 from bot.core.progress import ProgressService, TrackState
 from bot.core.reply import Button, Reply
 
@@ -55,6 +55,7 @@ class PmAdvice:
         clock: Clock,
         exporter: Exporter,
         messengers: Mapping[str, Messenger] | None = None,
+        deliveries: DeliveryRepository | None = None,
     ) -> None:
         self.knowledge = knowledge
         self.repositories = repositories
@@ -62,7 +63,7 @@ class PmAdvice:
         self.messengers: dict[str, Messenger] = dict(messengers or {})
         self.library = SnippetLibrary(knowledge, repositories, clock)
         self.advice = AdviceService(self.library, repositories, clock)
-        self.progress = ProgressService(knowledge, repositories, clock)
+        self.progress = ProgressService(knowledge, repositories, clock, deliveries)
         self.moderation = ModerationService(
             self.library, repositories, clock, exporter, notify=self._notify
         )

@@ -13,7 +13,6 @@ import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from bot.app import StartupError
 from bot.core.ports import Messenger
 from bot.discord_adapter.client import PmAdviceClient
 from bot.discord_adapter.custom_ids import CommandKeys
@@ -22,9 +21,10 @@ from bot.discord_adapter.interactions import DEFER_AFTER, InteractionHandler
 from bot.discord_adapter.messenger import DiscordMessenger
 from bot.discord_adapter.safety import RedactingFilter, discord_loggers
 from bot.discord_adapter.settings import DiscordSettings, load_discord_settings
+from bot.runtime import StartupError
 
 if TYPE_CHECKING:
-    from bot.app import PlatformService, Runtime
+    from bot.runtime import PlatformService, Runtime
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from discord.http import Route
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.app import StartupError
+from bot.runtime import StartupError
 
 DEFAULT_API_URL = Route.BASE
 """discord.py's REST base, captured at import before anything points it elsewhere."""

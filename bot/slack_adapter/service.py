@@ -15,8 +15,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.app import Runtime, StartupError
 from bot.core.models import Platform
+from bot.runtime import Runtime, StartupError
 from bot.slack_adapter.delivery import Delivery, TaskTracker
 from bot.slack_adapter.directory import Directory
 from bot.slack_adapter.listeners import Handlers, register

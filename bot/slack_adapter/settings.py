@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.app import StartupError
+from bot.runtime import StartupError
 
 DEFAULT_API_URL = "https://slack.com/api/"
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")

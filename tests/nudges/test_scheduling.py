@@ -9,14 +9,11 @@ from typing import cast
 
 import pytest
 
+from bot.app import nudge_grace
 from bot.core.models import UserRef
 from bot.core.nudges import NudgeEngine, TickReport
-from bot.scheduling import (
-    JOB_ID,
-    NudgeScheduler,
-    interval_from_environment,
-    policy_from_environment,
-)
+from bot.scheduling import JOB_ID, NudgeScheduler
+from bot.settings import SettingsError, load_settings
 from tests.nudges.conftest import ScriptedMessenger, World, at
 
 HOUR = timedelta(hours=1)
@@ -117,12 +114,18 @@ async def test_starting_up_delivers_what_came_due_while_no_process_ran(
     assert messenger.count("ana") == 1
 
 
-def test_settings_from_the_environment() -> None:
-    assert policy_from_environment({}).grace == timedelta(hours=48)
-    assert policy_from_environment({"PMADVICE_NUDGE_GRACE_HOURS": "6"}).grace == timedelta(hours=6)
-    assert interval_from_environment({}) == timedelta(seconds=30)
-    assert interval_from_environment({"PMADVICE_NUDGE_TICK_SECONDS": "5"}) == timedelta(seconds=5)
-    with pytest.raises(ValueError, match="PMADVICE_NUDGE_GRACE_HOURS"):
-        policy_from_environment({"PMADVICE_NUDGE_GRACE_HOURS": "two days"})
-    with pytest.raises(ValueError, match="at least 1"):
-        interval_from_environment({"PMADVICE_NUDGE_TICK_SECONDS": "0"})
+def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    defaults = load_settings()
+    assert nudge_grace(defaults) == timedelta(hours=48)
+    assert defaults.nudge_tick_seconds == 30
+    monkeypatch.setenv("PMADVICE_NUDGE_GRACE_HOURS", "6")
+    monkeypatch.setenv("PMADVICE_NUDGE_TICK_SECONDS", "5")
+    tuned = load_settings()
+    assert nudge_grace(tuned) == timedelta(hours=6)
+    assert tuned.nudge_tick_seconds == 5
+    monkeypatch.setenv("PMADVICE_NUDGE_GRACE_HOURS", "two days")
+    monkeypatch.setenv("PMADVICE_NUDGE_TICK_SECONDS", "0")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert "PMADVICE_NUDGE_GRACE_HOURS" in str(caught.value)
+    assert "PMADVICE_NUDGE_TICK_SECONDS" in str(caught.value)
