@@ -34,9 +34,9 @@ from bot.core.ports import (
     SendOutcome,
     SendStatus,
 )
-from bot.core.presenter import exercise_reply
-from bot.core.progress import TrackState, track_state
-from bot.core.reply import Button, ButtonStyle, Reply
+from bot.core.presenter import exercise_reply, finished_reply
+from bot.core.progress import track_state
+from bot.core.reply import Reply
 from bot.core.schedule import next_due, week_key
 from bot.core.throttle import Throttle, Workspace
 
@@ -194,25 +194,9 @@ def nudge_reply(
     """The weekly DM and the id of the exercise it carries (None once the track is done)."""
     state = track_state(exercises, entries, zone, now)
     if state.current is None:
-        return finished_nudge(state), None
+        return finished_reply(state.total, state.line), None
     heading = "This week's exercise" if state.round == 1 else f"Review round {state.round}"
     return exercise_reply(state.current, state.line, heading), state.current.id
-
-
-def finished_nudge(state: TrackState) -> Reply:
-    return Reply(
-        title="You've finished the whole track 🎉",
-        body=(
-            f"All {state.total} exercises are behind you, and that is a real portfolio. "
-            "Fancy a review round to sharpen your best pieces, or shall I stop the weekly "
-            "nudges here?"
-        ),
-        buttons=(
-            Button("Start a review round", "restart", ButtonStyle.PRIMARY),
-            Button("Stop nudges", "unsubscribe"),
-        ),
-        context=state.line,
-    )
 
 
 # --- The engine -------------------------------------------------------------------------------

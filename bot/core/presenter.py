@@ -115,6 +115,23 @@ def exercise_reply(
     )
 
 
+def finished_reply(total: int, progress: str) -> Reply:
+    """The track is behind the member: offer a review round or a stop."""
+    return Reply(
+        title="You've finished the whole track 🎉",
+        body=(
+            f"All {total} exercises are behind you, and that is a real portfolio. Fancy a "
+            "review round to sharpen your best pieces (`restart`), or shall I stop the weekly "
+            "nudges (`unsubscribe`)?"
+        ),
+        buttons=(
+            Button("Start a review round", "restart", ButtonStyle.PRIMARY),
+            Button("Stop nudges", "unsubscribe"),
+        ),
+        context=progress,
+    )
+
+
 def progress_bar(done: int, total: int) -> str:
     total = max(total, 1)
     filled = min(done, total)

@@ -20,7 +20,7 @@ from bot.core.models import (
     UserRef,
 )
 from bot.core.ports import Clock, DeliveryRepository, Repositories
-from bot.core.presenter import exercise_reply, progress_bar, progress_line
+from bot.core.presenter import exercise_reply, finished_reply, progress_bar, progress_line
 from bot.core.reply import Button, ButtonStyle, Reply, ReplyField
 from bot.core.schedule import next_due
 from bot.core.validation import is_link
@@ -212,7 +212,7 @@ class ProgressService:
     async def challenge(self, actor: Actor) -> Reply:
         subscription, state = await self.state_for(actor.user)
         if state.current is None:
-            return _finished(state)
+            return finished_reply(state.total, state.line)
         reply = exercise_reply(state.current, state.line)
         if subscription is None or subscription.status == SubscriptionStatus.CANCELLED:
             return dataclasses.replace(
@@ -238,7 +238,7 @@ class ProgressService:
         _, state = await self.state_for(actor.user)
         exercise = state.current
         if exercise is None:
-            return _finished(state)
+            return finished_reply(state.total, state.line)
         stored = await self._repos.progress.record(
             ProgressEntry(
                 user=actor.user,
@@ -355,17 +355,4 @@ def _not_subscribed(verb: str) -> Reply:
     return Reply(
         body=f"You're not subscribed, so there's nothing to {verb}. `subscribe` to start.",
         buttons=(Button("Subscribe", "subscribe"),),
-    )
-
-
-def _finished(state: TrackState) -> Reply:
-    return Reply(
-        title="You've finished the whole track 🎉",
-        body=(
-            f"All {state.total} exercises are behind you ({state.done} done). That is a real "
-            "portfolio. Want another pass to sharpen your best pieces? `restart` starts a review "
-            "round, or `unsubscribe` to stop the nudges."
-        ),
-        buttons=(Button("Start a review round", "restart"), Button("Stop nudges", "unsubscribe")),
-        context=state.line,
     )
