@@ -7,7 +7,6 @@ button of the answer or submit the modal it opened.
 from __future__ import annotations
 
 import dataclasses
-import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,10 +15,8 @@ from typing import Any
 
 import pytest
 
-from bot.app import Runtime, build_runtime
+from bot.app import Runtime
 from bot.discord_adapter.service import DiscordService, build_service
-from bot.settings import load_settings
-from bot.storage.migrate import upgrade
 from tests.discord.fake_discord import (
     GUILD_ID,
     TOKEN,
@@ -32,6 +29,7 @@ from tests.discord.fake_discord import (
     modal_data,
 )
 from tests.support.fakes import FakeClock
+from tests.support.runtime import migrated_template, runtime_on_copy
 
 MOD_ROLE = 1_500_000_000_000_000_001
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -58,9 +56,7 @@ MENTION_VECTORS = [  # text that would ping, plainly or disguised
 @pytest.fixture(scope="session")
 def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One migrated SQLite file, copied for each test (migrating every time is slow)."""
-    path = tmp_path_factory.mktemp("template") / "pmadvice.db"
-    upgrade(f"sqlite+aiosqlite:///{path}")
-    return path
+    return migrated_template(tmp_path_factory.mktemp("db"))
 
 
 @pytest.fixture
@@ -89,10 +85,7 @@ def clock() -> FakeClock:
 async def runtime(
     tmp_path: Path, migrated_database: Path, clock: FakeClock
 ) -> AsyncIterator[Runtime]:
-    database = tmp_path / "pmadvice.db"
-    shutil.copy(migrated_database, database)
-    settings = load_settings(PMADVICE_DATABASE_URL=f"sqlite+aiosqlite:///{database}")
-    async with build_runtime(settings, clock=clock) as built:
+    async with runtime_on_copy(migrated_database, tmp_path, clock) as built:
         yield built
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,10 +10,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.app import Runtime, build_runtime
-from bot.settings import load_settings
+from bot.app import Runtime
 from bot.slack_adapter.service import SlackService, build_service
-from bot.storage.migrate import upgrade
 from tests.slack.fake_slack import FakeSlack, Profile
 from tests.slack.markup import assert_no_live_markup
 from tests.slack.support import (
@@ -26,6 +23,7 @@ from tests.slack.support import (
     SocketTransport,
 )
 from tests.support.fakes import FakeClock
+from tests.support.runtime import migrated_template, runtime_on_copy
 
 MODERATOR = "U0MODERAT1"
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
@@ -34,9 +32,7 @@ START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 @pytest.fixture(scope="session")
 def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Migrate once per session; each test gets its own copy of the file."""
-    path = tmp_path_factory.mktemp("slack-db") / "template.db"
-    upgrade(f"sqlite+aiosqlite:///{path}")
-    return path
+    return migrated_template(tmp_path_factory.mktemp("db"))
 
 
 @pytest.fixture
@@ -48,10 +44,7 @@ def clock() -> FakeClock:
 async def runtime(
     tmp_path: Path, migrated_database: Path, clock: FakeClock
 ) -> AsyncIterator[Runtime]:
-    database = tmp_path / "pmadvice.db"
-    shutil.copy(migrated_database, database)
-    settings = load_settings(PMADVICE_DATABASE_URL=f"sqlite+aiosqlite:///{database}")
-    async with build_runtime(settings, clock=clock, migrate=False) as built:
+    async with runtime_on_copy(migrated_database, tmp_path, clock) as built:
         yield built
 
 

@@ -1,0 +1,30 @@
+"""A real runtime on its own SQLite file, for adapter tests that drive the whole stack."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from bot.app import build_runtime
+from bot.core.ports import Clock
+from bot.runtime import Runtime
+from bot.settings import load_settings
+from bot.storage.migrate import upgrade
+
+
+def migrated_template(folder: Path) -> Path:
+    """Migrate one SQLite file to copy for each test (migrating every time is slow)."""
+    path = folder / "template.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@asynccontextmanager
+async def runtime_on_copy(template: Path, folder: Path, clock: Clock) -> AsyncIterator[Runtime]:
+    database = folder / "pmadvice.db"
+    shutil.copy(template, database)
+    settings = load_settings(PMADVICE_DATABASE_URL=f"sqlite+aiosqlite:///{database}")
+    async with build_runtime(settings, clock=clock, migrate=False) as built:
+        yield built
