@@ -32,6 +32,9 @@ from bot.storage.migrate import upgrade
 from bot.storage.repositories import build_repositories
 from tests.support.fakes import fake_repositories
 
+# The runtime-on-a-copied-database fixtures the adapter tests use.
+pytest_plugins = ["tests.support.runtime"]
+
 POSTGRES_ENV = "PMADVICE_TEST_POSTGRES_URL"
 POSTGRES_CONNECT_TIMEOUT = 5
 

@@ -10,7 +10,6 @@ import dataclasses
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,8 +27,6 @@ from tests.discord.fake_discord import (
     interaction_payload,
     modal_data,
 )
-from tests.support.fakes import FakeClock
-from tests.support.runtime import migrated_template, runtime_on_copy
 
 MOD_ROLE = 1_500_000_000_000_000_001
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -53,12 +50,6 @@ MENTION_VECTORS = [  # text that would ping, plainly or disguised
 ]
 
 
-@pytest.fixture(scope="session")
-def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One migrated SQLite file, copied for each test (migrating every time is slow)."""
-    return migrated_template(tmp_path_factory.mktemp("db"))
-
-
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeDiscord]:
     async with FakeDiscord() as server:
@@ -74,19 +65,6 @@ def discord_env(monkeypatch: pytest.MonkeyPatch, fake: FakeDiscord) -> FakeDisco
     monkeypatch.setenv("PMADVICE_DISCORD_API_URL", fake.api_url)
     monkeypatch.setenv("PMADVICE_DISCORD_GATEWAY_URL", fake.gateway_url)
     return fake
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(START)
-
-
-@pytest.fixture
-async def runtime(
-    tmp_path: Path, migrated_database: Path, clock: FakeClock
-) -> AsyncIterator[Runtime]:
-    async with runtime_on_copy(migrated_database, tmp_path, clock) as built:
-        yield built
 
 
 async def started(runtime: Runtime, **options: Any) -> DiscordService:

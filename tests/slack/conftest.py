@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -22,30 +21,9 @@ from tests.slack.support import (
     Member,
     SocketTransport,
 )
-from tests.support.fakes import FakeClock
-from tests.support.runtime import migrated_template, runtime_on_copy
 
 MODERATOR = "U0MODERAT1"
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
-
-
-@pytest.fixture(scope="session")
-def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Migrate once per session; each test gets its own copy of the file."""
-    return migrated_template(tmp_path_factory.mktemp("db"))
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(START)
-
-
-@pytest.fixture
-async def runtime(
-    tmp_path: Path, migrated_database: Path, clock: FakeClock
-) -> AsyncIterator[Runtime]:
-    async with runtime_on_copy(migrated_database, tmp_path, clock) as built:
-        yield built
 
 
 @pytest.fixture

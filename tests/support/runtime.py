@@ -1,4 +1,8 @@
-"""A real runtime on its own SQLite file, for adapter tests that drive the whole stack."""
+"""A real runtime on its own SQLite file, for adapter tests that drive the whole stack.
+
+Registered as a plugin in tests/conftest.py, so `migrated_database`, `clock` and `runtime` are
+fixtures everywhere (a package's own conftest may override them).
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import pytest
+
 from bot.app import build_runtime
 from bot.core.ports import Clock
 from bot.runtime import Runtime
 from bot.settings import load_settings
 from bot.storage.migrate import upgrade
+from tests.support.factories import START
+from tests.support.fakes import FakeClock
 
 
 def migrated_template(folder: Path) -> Path:
@@ -27,4 +35,22 @@ async def runtime_on_copy(template: Path, folder: Path, clock: Clock) -> AsyncIt
     shutil.copy(template, database)
     settings = load_settings(PMADVICE_DATABASE_URL=f"sqlite+aiosqlite:///{database}")
     async with build_runtime(settings, clock=clock, migrate=False) as built:
+        yield built
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return migrated_template(tmp_path_factory.mktemp("db"))
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(START)
+
+
+@pytest.fixture
+async def runtime(
+    tmp_path: Path, migrated_database: Path, clock: FakeClock
+) -> AsyncIterator[Runtime]:
+    async with runtime_on_copy(migrated_database, tmp_path, clock) as built:
         yield built
