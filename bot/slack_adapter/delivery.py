@@ -35,6 +35,8 @@ class Where:
     user: UserRef
     response_url: str | None = None
     channel_id: str | None = None
+    client: AsyncWebClient | None = None
+    """The client bolt authorised for this request (the workspace's own token)."""
 
 
 class Delivery:
@@ -51,7 +53,8 @@ class Delivery:
     async def reply(self, where: Where, reply: Reply) -> None:
         if where.response_url and await self._via_response_url(where.response_url, reply):
             return
-        if where.channel_id and await self._via_api(where.channel_id, where.user, reply):
+        client = where.client or self._client
+        if where.channel_id and await self._via_api(client, where.channel_id, where.user, reply):
             return
         outcome = await self._messenger.send(where.user, reply)
         if outcome.status != SendStatus.SENT:
@@ -82,12 +85,14 @@ class Delivery:
         log.warning("response_url refused the reply (status %s)", response.status_code)
         return False
 
-    async def _via_api(self, channel: str, user: UserRef, reply: Reply) -> bool:
+    async def _via_api(
+        self, client: AsyncWebClient, channel: str, user: UserRef, reply: Reply
+    ) -> bool:
         try:
             if reply.visibility == Visibility.CHANNEL:
-                await self._client.chat_postMessage(channel=channel, **message(reply))
+                await client.chat_postMessage(channel=channel, **message(reply))
             else:
-                await self._client.chat_postEphemeral(
+                await client.chat_postEphemeral(
                     channel=channel, user=user.user_id, **message(reply)
                 )
         except SlackApiError as error:

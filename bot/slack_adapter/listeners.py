@@ -93,6 +93,7 @@ class Handlers:
             UserRef(Platform.SLACK.value, team, user_id),
             response_url=body.get("response_url"),
             channel_id=body.get("channel_id"),
+            client=context.client,
         )
         with self.tracker.track():
             try:
@@ -101,7 +102,7 @@ class Handlers:
                 )
                 reply = await self.facade.handle(actor, text)
                 await self._present(actor, reply, where, body.get("trigger_id"), None)
-                await self._refresh_home_after(actor, text)
+                await self._refresh_home_after(actor, where, text)
             except Exception:
                 log.exception("the /pmadvice command failed")
                 await self._apologise(where)
@@ -121,6 +122,7 @@ class Handlers:
             UserRef(Platform.SLACK.value, team, user_id),
             response_url=body.get("response_url"),
             channel_id=channel,
+            client=context.client,
         )
         view: JsonDict | None = body.get("view")
         trigger = body.get("trigger_id")
@@ -131,7 +133,7 @@ class Handlers:
                 actor = await self.directory.actor(team, user_id, name, command)
                 reply = await self.facade.handle(actor, command)
                 await self._present(actor, reply, where, trigger, view)
-                await self._refresh_home_after(actor, command, force=_is_home(view))
+                await self._refresh_home_after(actor, where, command, force=_is_home(view))
             except Exception:
                 log.exception("a pmadvice button failed")
                 await self._apologise(where, view)
@@ -164,7 +166,8 @@ class Handlers:
                     title="Still working on it",
                     body="This is taking longer than usual. I'll send you a message when it's done.",
                 )))  # fmt: skip
-                await self._finish_late(work, UserRef(Platform.SLACK.value, team, user_id))
+                user_ref = UserRef(Platform.SLACK.value, team, user_id)
+                await self._finish_late(work, user_ref, context.client)
                 return
             except Exception:
                 log.exception("a pmadvice form submission failed")
@@ -179,9 +182,14 @@ class Handlers:
                 await ack(response_action="errors", errors=block_errors(reply.errors, ids))
                 return
             await ack(response_action="update", view=reply_view(reply))
-            await self._publish_home(actor)
+            await self._publish_home(actor, context.client)
 
-    async def _finish_late(self, work: asyncio.Future[tuple[Actor, Reply]], user: UserRef) -> None:
+    async def _finish_late(
+        self,
+        work: asyncio.Future[tuple[Actor, Reply]],
+        user: UserRef,
+        client: AsyncWebClient | None,
+    ) -> None:
         try:
             actor, reply = await work
         except Exception:
@@ -189,7 +197,7 @@ class Handlers:
             await self.messenger.send(user, SORRY)
             return
         await self.messenger.send(user, reply)
-        await self._publish_home(actor)
+        await self._publish_home(actor, client)
 
     # -- App Home ------------------------------------------------------------------------------
 
@@ -201,23 +209,26 @@ class Handlers:
                 actor = await self.directory.actor(
                     team_of(body, context), str(event.get("user", ""))
                 )
-                await self._publish_home(actor)
+                await self._publish_home(actor, context.client)
             except Exception:
                 log.exception("could not publish App Home")
 
     def group_changed(self, event: JsonDict) -> None:
         self.directory.forget_group(str(event.get("subteam_id", "")))
 
-    async def _publish_home(self, actor: Actor) -> None:
+    async def _publish_home(self, actor: Actor, client: AsyncWebClient | None) -> None:
+        client = client or self.client
         try:
             view = await home_view(self.facade, actor)
-            await self.client.views_publish(user_id=actor.user.user_id, view=view)
+            await client.views_publish(user_id=actor.user.user_id, view=view)
         except SlackApiError as error:
             log.warning("views.publish failed: %s", _code(error))
 
-    async def _refresh_home_after(self, actor: Actor, command: str, force: bool = False) -> None:
+    async def _refresh_home_after(
+        self, actor: Actor, where: Where, command: str, force: bool = False
+    ) -> None:
         if force or isinstance(c.parse(command), CHANGES_STATE):
-            await self._publish_home(actor)
+            await self._publish_home(actor, where.client)
 
     # -- output --------------------------------------------------------------------------------
 
@@ -231,7 +242,11 @@ class Handlers:
         if view is not None and view.get("type") == "modal":
             await self._update_view(view, reply, where)
             return
-        if view is not None and trigger and await self._open_view(reply_view(reply), trigger, None):
+        if (
+            view is not None
+            and trigger
+            and await self._open_view(where, reply_view(reply), trigger, None)
+        ):
             return
         await self.delivery.reply(where, reply)
 
@@ -240,7 +255,7 @@ class Handlers:
     ) -> None:
         modal = form_view(form, self.facade.knowledge.topics, reply.body,
                           {"command": form.command, "channel": where.channel_id or ""})  # fmt: skip
-        if await self._open_view(modal, trigger, view):
+        if await self._open_view(where, modal, trigger, view):
             return
         await self.delivery.reply(where, Reply(
             title=form.title,
@@ -248,15 +263,18 @@ class Handlers:
             buttons=(Button(f"Open: {form.title}", form.command),),
         ))  # fmt: skip
 
-    async def _open_view(self, modal: JsonDict, trigger: str | None, view: JsonDict | None) -> bool:
+    async def _open_view(
+        self, where: Where, modal: JsonDict, trigger: str | None, view: JsonDict | None
+    ) -> bool:
         """Open `modal`, pushed on top when the member is already in a modal."""
         if not trigger:
             return False
+        client = where.client or self.client
         try:
             if view is not None and view.get("type") == "modal":
-                await self.client.views_push(trigger_id=trigger, view=modal)
+                await client.views_push(trigger_id=trigger, view=modal)
             else:
-                await self.client.views_open(trigger_id=trigger, view=modal)
+                await client.views_open(trigger_id=trigger, view=modal)
         except SlackApiError as error:
             log.warning("could not open a modal: %s", _code(error))
             return False
@@ -264,7 +282,9 @@ class Handlers:
 
     async def _update_view(self, view: JsonDict, reply: Reply, where: Where) -> None:
         try:
-            await self.client.views_update(view_id=view.get("id"), view=reply_view(reply))
+            await (where.client or self.client).views_update(
+                view_id=view.get("id"), view=reply_view(reply)
+            )
         except SlackApiError as error:
             log.warning("views.update failed: %s", _code(error))
             await self.delivery.reply(where, reply)

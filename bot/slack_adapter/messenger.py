@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -16,11 +15,11 @@ from bot.core.models import Platform, UserRef
 from bot.core.ports import SendOutcome
 from bot.core.reply import Reply
 from bot.slack_adapter.render import message
+from bot.slack_adapter.workspaces import SingleWorkspace, WorkspaceClients
 
 log = logging.getLogger(__name__)
 
 DEFAULT_RETRY_AFTER = 60.0
-DM_CACHE_SIZE = 10_000
 
 PERMANENT_ERRORS = frozenset(
     {
@@ -56,12 +55,21 @@ SETUP_ERRORS = frozenset(
 
 
 class SlackMessenger:
-    """Implements `bot.core.ports.Messenger` with conversations.open + chat.postMessage."""
+    """Implements `bot.core.ports.Messenger` with chat.postMessage to the member's user id.
 
-    def __init__(self, client: AsyncWebClient, clock: Callable[[], float] = time.monotonic) -> None:
-        self._client = client
+    Slack delivers a message posted to a user id into the app's DM with that member (the
+    Messages tab), so no `conversations.open` (Tier 3, about 50 a minute) is needed: after a
+    restart, a cohort due at once goes out at chat.postMessage's pace instead of trickling
+    through conversations.open's, and there is no channel id to cache or to go stale.
+    """
+
+    def __init__(
+        self,
+        clients: WorkspaceClients | AsyncWebClient,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._clients = SingleWorkspace(clients) if isinstance(clients, AsyncWebClient) else clients
         self._clock = clock
-        self._channels: OrderedDict[UserRef, str] = OrderedDict()
         self._blocked_until: dict[str, float] = {}
 
     async def send(self, user: UserRef, reply: Reply) -> SendOutcome:
@@ -70,40 +78,17 @@ class SlackMessenger:
         wait = self._blocked_until.get(user.workspace, 0.0) - self._clock()
         if wait > 0:
             return SendOutcome.rate_limited(wait, "Slack asked us to slow down")
+        client = await self._clients.for_team(user.workspace)
+        if client is None:
+            return SendOutcome.permanent("the app is no longer installed in this workspace")
         try:
-            return await self._send(user, reply, retry_stale_channel=True)
+            response = await client.chat_postMessage(channel=user.user_id, **message(reply))
         except SlackApiError as error:
             return self._classify(user, error)
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
             return SendOutcome.transient(f"network: {type(error).__name__}")
-
-    async def _send(self, user: UserRef, reply: Reply, retry_stale_channel: bool) -> SendOutcome:
-        cached = user in self._channels
-        channel = await self._dm_channel(user)
-        if channel is None:
-            return SendOutcome.transient("conversations.open returned no channel")
-        try:
-            response = await self._client.chat_postMessage(channel=channel, **message(reply))
-        except SlackApiError as error:
-            if cached and retry_stale_channel and _error_code(error) == "channel_not_found":
-                self._channels.pop(user, None)
-                return await self._send(user, reply, retry_stale_channel=False)
-            raise
+        channel = str(response.get("channel") or user.user_id)
         return SendOutcome.sent(f"{channel}/{response.get('ts', '')}")
-
-    async def _dm_channel(self, user: UserRef) -> str | None:
-        channel = self._channels.get(user)
-        if channel is not None:
-            self._channels.move_to_end(user)
-            return channel
-        response = await self._client.conversations_open(users=user.user_id)
-        channel = str((response.get("channel") or {}).get("id", ""))
-        if not channel:
-            return None
-        self._channels[user] = channel
-        if len(self._channels) > DM_CACHE_SIZE:
-            self._channels.popitem(last=False)
-        return channel
 
     def _classify(self, user: UserRef, error: SlackApiError) -> SendOutcome:
         status = _status(error)
@@ -115,7 +100,6 @@ class SlackMessenger:
         if status >= 500:
             return SendOutcome.transient(f"Slack answered {status}")
         if code in PERMANENT_ERRORS:
-            self._channels.pop(user, None)
             return SendOutcome.permanent(code)
         if code in SETUP_ERRORS:
             log.error("Slack refused a DM because of our credentials or scopes: %s", code)

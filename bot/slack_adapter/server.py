@@ -124,9 +124,7 @@ def register_routes(
     if bolt.oauth_flow is not None:
         app.router.add_get(INSTALL_PATH, oauth)
         app.router.add_get(REDIRECT_PATH, oauth)
-    if not any(
-        getattr(r.resource, "canonical", None) == HEALTH_PATH for r in app.router.routes()
-    ):
+    if not any(getattr(r.resource, "canonical", None) == HEALTH_PATH for r in app.router.routes()):
         app.router.add_get(HEALTH_PATH, health)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Annotated
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -197,8 +198,7 @@ class SlackSettings(BaseSettings):
         if problems:
             raise StartupError("Slack configuration problem:\n  " + "\n  ".join(problems))
 
-
-    def _distribution_problems(self, oauth: dict[str, object], http: bool) -> list[str]:
+    def _distribution_problems(self, oauth: Mapping[str, object], http: bool) -> list[str]:
         problems = [
             f"{name}: is required to install the app in several workspaces (set all three "
             "of SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_STATE_SECRET, or none)"

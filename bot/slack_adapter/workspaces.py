@@ -86,9 +86,7 @@ class InstalledWorkspaces:
         cached = self._cache.get(team_id)
         if cached is not None and self._clock() - cached[0] < TOKEN_TTL:
             return cached[1], cached[2]
-        installation = await self.store.async_find_installation(
-            enterprise_id=None, team_id=team_id
-        )
+        installation = await self.store.async_find_installation(enterprise_id=None, team_id=team_id)
         token = installation.bot_token if installation is not None else None
         installer = installation.user_id if installation is not None else None
         client = self.client_with(token) if token else None

@@ -269,4 +269,5 @@ class UnansweredQueryRow(Base):
     normalised: Mapped[str] = mapped_column(String(NORMALISED_TEXT_LIMIT), index=True)
     at: Mapped[datetime]
 
+
 from bot.storage import platform_tables as _platform_tables  # noqa: E402,F401  (registers them)

@@ -265,9 +265,15 @@ class FakeSlack:
         invalid = self._check_message("chat.postMessage", params)
         if invalid:
             return invalid
+        channel = str(params.get("channel", ""))
+        if channel[:1] in {"U", "W"}:  # a user id: Slack posts into the app's DM with them
+            profile = self.users.get(channel)
+            if profile is not None and profile.deleted:
+                return {"ok": False, "error": "user_disabled"}
+            channel = "D" + channel[1:]
         ts = self._ts()
         return {
-            "channel": params.get("channel"),
+            "channel": channel,
             "ts": ts,
             "message": {
                 "type": "message",
