@@ -10,6 +10,7 @@ wakes on every new record instead of sleeping.
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
 import secrets
@@ -79,6 +80,13 @@ class FakeSlack:
     invalid: list[tuple[str, list[str]]] = field(default_factory=list)
     """Every payload the fake rejected as Slack would, with the reasons; tests expect none."""
 
+    installs: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """OAuth codes Slack would hand out: code -> (team id, bot token)."""
+    team_tokens: dict[str, str] = field(default_factory=dict)
+    """Bot tokens issued by oauth.v2.access: token -> team id."""
+    client_id: str = ""
+    client_secret: str = ""
+
     def __post_init__(self) -> None:
         self._failures: dict[str, deque[Failure]] = {}
         self._hook_failures: deque[Failure] = deque()
@@ -88,6 +96,7 @@ class FakeSlack:
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.connections_opened = 0
+        self._token: str | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -222,12 +231,18 @@ class FakeSlack:
                 {"ok": False, "error": failure.error}, status=failure.status, headers=headers
             )
 
-        expected = self.app_token if method == "apps.connections.open" else self.bot_token
-        if token != expected:
+        if method == "oauth.v2.access":
+            return web.json_response(self._oauth_access(request, params))
+        if method == "apps.connections.open":
+            valid = token == self.app_token
+        else:
+            valid = token == self.bot_token or token in self.team_tokens
+        if not valid:
             return web.json_response({"ok": False, "error": "invalid_auth"})
         handler = getattr(self, "_m_" + method.replace(".", "_"), None)
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"}, status=404)
+        self._token = token
         body: dict[str, Any] = await handler(params)
         if not body.get("ok", True):
             return web.json_response(body)
@@ -243,12 +258,39 @@ class FakeSlack:
             return {"ok": False, "error": "invalid_blocks", "errors": problems}
         return None
 
+    def grant(self, code: str, team_id: str, token: str) -> None:
+        """Make `code` the one Slack's authorize page would hand back for `team_id`."""
+        self.installs[code] = (team_id, token)
+
+    def _oauth_access(self, request: web.Request, params: dict[str, Any]) -> dict[str, Any]:
+        pair = f"{self.client_id}:{self.client_secret}".encode()
+        expected = "Basic " + base64.b64encode(pair).decode()
+        if request.headers.get("Authorization") != expected:
+            return {"ok": False, "error": "invalid_client_id"}
+        granted = self.installs.pop(str(params.get("code", "")), None)
+        if granted is None:
+            return {"ok": False, "error": "invalid_code"}
+        team_id, token = granted
+        self.team_tokens[token] = team_id
+        return {
+            "ok": True,
+            "app_id": APP_ID,
+            "authed_user": {"id": "U0INSTALL1"},
+            "scope": "commands,chat:write,im:write,users:read,usergroups:read",
+            "token_type": "bot",
+            "access_token": token,
+            "bot_user_id": BOT_USER_ID,
+            "team": {"id": team_id, "name": f"Workspace {team_id}"},
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
+
     async def _m_auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
         return {
             "url": "https://fake-workspace.slack.com/",
             "team": "Fake Workspace",
             "user": "pmadvice",
-            "team_id": TEAM_ID,
+            "team_id": self.team_tokens.get(self._token or "", TEAM_ID),
             "user_id": BOT_USER_ID,
             "bot_id": BOT_ID,
             "is_enterprise_install": False,

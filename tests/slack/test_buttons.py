@@ -100,9 +100,7 @@ async def test_review_approve_tells_the_suggester_by_dm(
     assert "Review queue (1 waiting)" in shown(queue)
     approved = await moderator.click(queue, "Approve #1")
     assert "is live as" in shown(approved)
-    dm = await fake.wait_call(
-        "chat.postMessage", lambda c: c.params["channel"] == member.user_id
-    )
+    dm = await fake.wait_call("chat.postMessage", lambda c: c.params["channel"] == member.user_id)
     assert "Your suggestion was published" in dm.params["text"]
     assert "Nothing waiting" in shown(await moderator.click(approved, "Next"))
 
@@ -132,9 +130,7 @@ async def test_review_reject_asks_for_a_reason_then_tells_the_suggester(
     done = await moderator.submit(view, {"reason": "We cover this in product-teardown-structure."})
     assert done.json()["response_action"] == "update"
     assert "declined" in section_text(done.json()["view"]["blocks"])
-    dm = await fake.wait_call(
-        "chat.postMessage", lambda c: c.params["channel"] == member.user_id
-    )
+    dm = await fake.wait_call("chat.postMessage", lambda c: c.params["channel"] == member.user_id)
     assert "We cover this in product-teardown-structure." in dm.params["text"]
     assert await runtime.repositories.suggestions.count_pending() == 0
 

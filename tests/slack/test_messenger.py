@@ -135,7 +135,7 @@ async def test_a_dropped_connection_is_transient_and_not_retried_silently(
 
 async def test_a_timeout_is_transient(fake: FakeSlack, mono: Monotonic) -> None:
     class Hangs(AsyncWebClient):
-        async def chat_postMessage(self, **kwargs: object) -> Any:  # noqa: N802
+        async def chat_postMessage(self, **kwargs: object) -> Any:
             raise TimeoutError
 
     outcome = await SlackMessenger(Hangs(), clock=mono).send(ADA, NUDGE)
