@@ -14,12 +14,20 @@ from bot.discord_adapter.interactions import InteractionHandler
 log = logging.getLogger(__name__)
 
 
-class PmAdviceClient(discord.Client):
+class PmAdviceClient(discord.AutoShardedClient):
+    """Sharded, so that each guild's interactions reach exactly one gateway session.
+
+    With `shard_ids`/`shard_count` several processes split the shards between them; without,
+    this process runs every shard Discord recommends (`GET /gateway/bot`).
+    """
+
     def __init__(
         self,
         handler: InteractionHandler,
         facade: PmAdvice,
         http_trace: aiohttp.TraceConfig,
+        shard_ids: list[int] | None = None,
+        shard_count: int | None = None,
     ) -> None:
         # This bot has no voice features; don't warn at every start that voice libs are missing.
         discord.VoiceClient.warn_nacl = False
@@ -33,6 +41,9 @@ class PmAdviceClient(discord.Client):
             # Slash commands don't need the guild cache: be ready at READY, not 2 s later.
             guild_ready_timeout=0.0,
             http_trace=http_trace,
+            shard_count=shard_count,
+            # None (every shard) is discord.py's own default; its stubs only admit a list.
+            shard_ids=shard_ids,  # type: ignore[arg-type]
         )
         self.handler = handler
         self.tree = build_tree(self, handler, facade)

@@ -121,7 +121,7 @@ async def test_start_points_discord_py_at_the_configured_urls_and_returns_when_r
     assert fake.identifies == 1
     paths = [r.path for r in fake.requests]
     assert paths[:2] == ["/users/@me", "/oauth2/applications/@me"]
-    assert "/gateway/bot" not in paths  # a plain Client goes straight to DEFAULT_GATEWAY
+    assert "/gateway/bot" in paths  # how many shards Discord wants; DEFAULT_GATEWAY is used
     assert any(r.method == "PUT" and str(GUILD_ID) in r.path for r in fake.requests)
 
 
