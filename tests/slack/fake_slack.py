@@ -87,7 +87,15 @@ class FakeSlack:
     client_id: str = ""
     client_secret: str = ""
 
+    limits: dict[str, tuple[int, float]] = field(default_factory=dict)
+    """Per-method rate limits Slack enforces: method -> (calls, per seconds); chat.postMessage
+    is limited per channel, every other method per workspace."""
+    clock: Callable[[], float] = time.monotonic
+    """The time the limits are measured in (a benchmark may run on simulated time)."""
+
     def __post_init__(self) -> None:
+        self._windows: dict[tuple[str, str], deque[float]] = {}
+        self.rate_limited_answers = 0
         self._failures: dict[str, deque[Failure]] = {}
         self._hook_failures: deque[Failure] = deque()
         self._changed = asyncio.Condition()
@@ -215,6 +223,13 @@ class FakeSlack:
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else params.get("token")
         await self._record(Call(method, params, token))
 
+        limited = self._over_limit(method, params)
+        if limited is not None:
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(limited)},
+            )
         queued = self._failures.get(method)
         if queued:
             failure = queued.popleft()
@@ -247,6 +262,22 @@ class FakeSlack:
         if not body.get("ok", True):
             return web.json_response(body)
         return web.json_response({"ok": True, **body})
+
+    def _over_limit(self, method: str, params: dict[str, Any]) -> int | None:
+        """Seconds to wait when this call is over its method's limit, else None (and counted)."""
+        if method not in self.limits:
+            return None
+        calls, per = self.limits[method]
+        scope = str(params.get("channel", "")) if method == "chat.postMessage" else ""
+        window = self._windows.setdefault((method, scope), deque())
+        now = self.clock()
+        while window and now - window[0] >= per:
+            window.popleft()
+        if len(window) >= calls:
+            self.rate_limited_answers += 1
+            return max(1, int(per - (now - window[0]) + 0.999))
+        window.append(now)
+        return None
 
     def _ts(self) -> str:
         return f"1772442000.{next(self._ids):06d}"
