@@ -12,7 +12,15 @@ from bot.slack_adapter.workspaces import InstalledWorkspaces, WorkspaceClients
 
 log = logging.getLogger(__name__)
 
-BOT_SCOPES = ("commands", "chat:write", "im:write", "users:read", "usergroups:read")
+BOT_SCOPES = (
+    "commands",
+    "chat:write",
+    "im:write",
+    "users:read",
+    "usergroups:read",
+    "app_mentions:read",
+    "im:history",
+)
 """The bot scopes the install link asks for; a test holds them equal to slack-manifest.yaml."""
 
 

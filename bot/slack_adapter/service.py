@@ -18,6 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.models import Platform
 from bot.runtime import Runtime, StartupError
+from bot.slack_adapter.conversations import Conversations, register_conversations
 from bot.slack_adapter.delivery import Delivery, TaskTracker
 from bot.slack_adapter.directory import Directory
 from bot.slack_adapter.installs import BOT_SCOPES, register_installation_events
@@ -248,6 +249,7 @@ async def build_service(runtime: Runtime, options: dict[str, Any]) -> SlackServi
     delivery = Delivery(client, messenger, sdk_logger)
     register(bolt, Handlers(runtime.facade, client, directory, delivery, messenger, tracker))
     register_installation_events(bolt, clients)
+    register_conversations(bolt, Conversations(runtime.facade, directory, tracker))
     return SlackService(
         settings=settings,
         http=http,

@@ -27,6 +27,8 @@ def test_command_events_and_interactivity_match_the_listeners() -> None:
         "subteam_members_changed",
         "app_uninstalled",
         "tokens_revoked",
+        "app_mention",
+        "message.im",
     }
     assert data["settings"]["interactivity"]["is_enabled"] is True
     assert data["features"]["app_home"]["home_tab_enabled"] is True
@@ -34,7 +36,15 @@ def test_command_events_and_interactivity_match_the_listeners() -> None:
 
 def test_scopes_cover_every_method_the_bot_calls_and_no_more() -> None:
     scopes = set(manifest()["oauth_config"]["scopes"]["bot"])
-    assert scopes == {"commands", "chat:write", "im:write", "users:read", "usergroups:read"}
+    assert scopes == {
+        "commands",
+        "chat:write",
+        "im:write",
+        "users:read",
+        "usergroups:read",
+        "app_mentions:read",
+        "im:history",
+    }
 
 
 def test_the_oauth_install_link_asks_for_the_manifests_scopes() -> None:
