@@ -9,6 +9,7 @@ import discord
 
 from bot.core.facade import PmAdvice
 from bot.discord_adapter.commands import build_tree
+from bot.discord_adapter.direct_messages import DirectMessages
 from bot.discord_adapter.interactions import InteractionHandler
 
 log = logging.getLogger(__name__)
@@ -33,8 +34,9 @@ class PmAdviceClient(discord.AutoShardedClient):
         discord.VoiceClient.warn_nacl = False
         discord.VoiceClient.warn_dave = False
         super().__init__(
-            # Interactions need no intent; guilds is discord.py's minimum for a sane state.
-            intents=discord.Intents(guilds=True),
+            # Interactions need no intent; guilds is discord.py's minimum for a sane state, and
+            # DMs (not privileged) bring questions typed to the bot in a direct message.
+            intents=discord.Intents(guilds=True, dm_messages=True),
             allowed_mentions=discord.AllowedMentions.none(),
             # A longer wait surfaces as RateLimited instead of stalling a send for minutes.
             max_ratelimit_timeout=30.0,
@@ -47,6 +49,10 @@ class PmAdviceClient(discord.AutoShardedClient):
         )
         self.handler = handler
         self.tree = build_tree(self, handler, facade)
+        self.direct_messages = DirectMessages(facade, handler.keys, handler.policy)
+
+    async def on_message(self, message: discord.Message) -> None:
+        await self.direct_messages.on_message(message)
 
     async def on_interaction(self, interaction: discord.Interaction[discord.Client]) -> None:
         if interaction.type in (

@@ -169,7 +169,7 @@ class InteractionHandler:
                 if not deferred and interaction.type != discord.InteractionType.modal_submit:
                     await interaction.response.send_modal(self._modal(interaction, reply.form))
                     return
-                reply = _form_behind_button(reply, reply.form)
+                reply = form_behind_button(reply, reply.form)
             messages = render(reply, self.keys)
             await self._send(
                 interaction, messages, reply.visibility == Visibility.PRIVATE, deferred
@@ -217,7 +217,8 @@ def _with_button(reply: Reply, button: Button) -> Reply:
     return replace(reply, buttons=(button, *reply.buttons))
 
 
-def _form_behind_button(reply: Reply, form: Form) -> Reply:
+def form_behind_button(reply: Reply, form: Form) -> Reply:
+    """A form offered behind a button, where a modal cannot be opened directly."""
     return Reply(
         title=reply.title or form.title,
         body="Your form is ready. Press the button to open it.",
