@@ -68,4 +68,6 @@ async def test_no_privileged_intent_is_needed(service: DiscordService) -> None:
     assert service.client is not None
     intents = service.client.intents
     assert intents.value == (1 << 0) | (1 << 12)  # GUILDS and DIRECT_MESSAGES only
-    assert not (intents.message_content or intents.members or intents.presences)
+    assert not intents.message_content
+    assert not intents.members
+    assert not intents.presences
