@@ -67,19 +67,25 @@ def build_web_app(
     ready: Callable[[], bool],
     seen: SeenOnce | None = None,
 ) -> web.Application:
+    async def health(request: web.Request) -> web.StreamResponse:
+        if ready():
+            return web.json_response({"status": "ok"})
+        return web.json_response({"status": "starting"}, status=503)
+
     app = web.Application(client_max_size=MAX_BODY)
-    register_routes(app, bolt, verifier, ready, seen)
+    register_events(app, bolt, verifier, seen)
+    app.router.add_get(HEALTH_PATH, health)
     return app
 
 
-def register_routes(
+def register_events(
     app: web.Application,
     bolt: AsyncApp,
     verifier: RequestVerifier,
-    ready: Callable[[], bool],
     seen: SeenOnce | None = None,
 ) -> None:
-    """Add the Slack routes to an aiohttp application (ours, or a shared listener's)."""
+    """Add Slack's routes to an aiohttp application: the events endpoint, and the OAuth
+    install routes when the app is distributed."""
     signatures = seen or SeenOnce(SIGNATURE_WINDOW)
 
     async def events(request: web.Request) -> web.StreamResponse:
@@ -115,17 +121,10 @@ def register_routes(
             response = await flow.handle_callback(bolt_request)
         return await to_aiohttp_response(response)
 
-    async def health(request: web.Request) -> web.StreamResponse:
-        if ready():
-            return web.json_response({"status": "ok"})
-        return web.json_response({"status": "starting"}, status=503)
-
     app.router.add_post(EVENTS_PATH, events)
     if bolt.oauth_flow is not None:
         app.router.add_get(INSTALL_PATH, oauth)
         app.router.add_get(REDIRECT_PATH, oauth)
-    if not any(getattr(r.resource, "canonical", None) == HEALTH_PATH for r in app.router.routes()):
-        app.router.add_get(HEALTH_PATH, health)
 
 
 def _headers(request: web.Request) -> dict[str, str | Sequence[str]]:
