@@ -18,7 +18,10 @@ from typing import Any
 
 import discord
 
+from bot.core import commands as c
 from bot.core.facade import PmAdvice
+from bot.core.in_place import after_vote, replaces_message, snippet_command
+from bot.core.models import Actor
 from bot.core.reply import Button, ButtonStyle, Form, Reply, Visibility
 from bot.discord_adapter.custom_ids import BUTTON_PREFIX, FORM_PREFIX, CommandKeys, decode
 from bot.discord_adapter.identity import ModeratorPolicy, actor_for
@@ -118,7 +121,41 @@ class InteractionHandler:
             await self._deliver(interaction, Reply(body=EXPIRED_BUTTON), deferred=False)
             return
         actor = actor_for(interaction, self.policy)
+        parsed = c.parse(command)
+        if replaces_message(parsed) and interaction.message is not None:
+            await self._run_in_place(interaction, actor, command, parsed)
+            return
         await self._run(interaction, self.facade.handle(actor, command), _public(command))
+
+    async def _run_in_place(
+        self, interaction: Interaction, actor: Actor, command: str, parsed: c.Command
+    ) -> None:
+        """ "Another answer" and votes edit the message the button is on (when the answer is
+        ready before the deadline; a slow one arrives as a new message, as usual)."""
+
+        async def work() -> Reply:
+            reply = await self.facade.handle(actor, command)
+            redraw = snippet_command(parsed)
+            if redraw is not None and not reply.is_error:
+                reply = after_vote(await self.facade.handle(actor, redraw), reply)
+            return reply
+
+        task = asyncio.ensure_future(work())
+        done, _ = await asyncio.wait({task}, timeout=self.defer_after)
+        if not done or task.exception() is not None:
+            await self._run(interaction, task, public=False)
+            return
+        reply = task.result()
+        if reply.form is not None or reply.is_error:
+            await self._deliver(interaction, reply, deferred=False)
+            return
+        try:
+            first, *rest = render(reply, self.keys)
+            await interaction.response.edit_message(**_edit_kwargs(first))
+            for message in rest:
+                await interaction.followup.send(**send_kwargs(message), ephemeral=True)
+        except discord.HTTPException as error:
+            log.warning("could not update a message in place (HTTP %s)", error.status)
 
     async def _submit(
         self,

@@ -37,6 +37,8 @@ class Where:
     channel_id: str | None = None
     client: AsyncWebClient | None = None
     """The client bolt authorised for this request (the workspace's own token)."""
+    replace_original: bool = False
+    """Answer by replacing the message the button was pressed in."""
 
 
 class Delivery:
@@ -51,7 +53,9 @@ class Delivery:
         self._library_logger = library_logger
 
     async def reply(self, where: Where, reply: Reply) -> None:
-        if where.response_url and await self._via_response_url(where.response_url, reply):
+        if where.response_url and await self._via_response_url(
+            where.response_url, reply, where.replace_original
+        ):
             return
         client = where.client or self._client
         if where.channel_id and await self._via_api(client, where.channel_id, where.user, reply):
@@ -60,7 +64,7 @@ class Delivery:
         if outcome.status != SendStatus.SENT:
             log.warning("could not deliver a reply anywhere: %s", outcome.reason)
 
-    async def _via_response_url(self, url: str, reply: Reply) -> bool:
+    async def _via_response_url(self, url: str, reply: Reply, replace_original: bool) -> bool:
         in_channel = reply.visibility == Visibility.CHANNEL
         webhook = AsyncWebhookClient(
             url,
@@ -74,7 +78,7 @@ class Delivery:
                 {
                     **message(reply),
                     "response_type": "in_channel" if in_channel else "ephemeral",
-                    "replace_original": False,
+                    "replace_original": replace_original and not in_channel,
                 }
             )
         except (aiohttp.ClientError, TimeoutError, OSError) as error:

@@ -7,6 +7,7 @@ submissions wait for the core, because inline validation errors must travel in t
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import re
@@ -19,6 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core import commands as c
 from bot.core.facade import PmAdvice
+from bot.core.in_place import after_vote, replaces_message, snippet_command
 from bot.core.models import Actor, Platform, UserRef
 from bot.core.ports import Messenger
 from bot.core.reply import Button, Form, Reply
@@ -132,11 +134,25 @@ class Handlers:
                 command = command_of(action)
                 actor = await self.directory.actor(team, user_id, name, command)
                 reply = await self.facade.handle(actor, command)
+                if view is None and where.response_url and reply.form is None:
+                    reply, where = await self._in_place(actor, command, reply, where)
                 await self._present(actor, reply, where, trigger, view)
                 await self._refresh_home_after(actor, where, command, force=_is_home(view))
             except Exception:
                 log.exception("a pmadvice button failed")
                 await self._apologise(where, view)
+
+    async def _in_place(
+        self, actor: Actor, command: str, reply: Reply, where: Where
+    ) -> tuple[Reply, Where]:
+        """ "Another answer" and votes replace the message the button sits in."""
+        parsed = c.parse(command)
+        if not replaces_message(parsed) or reply.is_error:
+            return reply, where
+        redraw = snippet_command(parsed)
+        if redraw is not None:
+            reply = after_vote(await self.facade.handle(actor, redraw), reply)
+        return reply, dataclasses.replace(where, replace_original=True)
 
     # -- modals --------------------------------------------------------------------------------
 

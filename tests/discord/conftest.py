@@ -96,6 +96,10 @@ class Answer:
         return self.callback.type
 
     @property
+    def in_place(self) -> bool:
+        return self.callback.type == 7
+
+    @property
     def ephemeral(self) -> bool:
         return bool(self.message and self.message["flags"] & 64)
 
@@ -151,6 +155,8 @@ class Chat:
         message = None
         if callback.type in (4, 5):
             message = await self.fake.settled(interaction, within)
+        elif callback.type == 7:  # the message the button is on, as updated in place
+            message = payload.get("message")
         return Answer(interaction, callback, message)
 
     async def slash(self, sub: str, group: str = "pmadvice", **options: Any) -> Answer:

@@ -77,10 +77,11 @@ async def test_ask_autocomplete_with_nothing_typed_offers_titles(chat: Chat):
 
 async def test_another_answer_button_shows_a_different_snippet(chat: Chat):
     first = await chat.slash("ask", question=QUESTION)
+    title = first.title
     second = await chat.press(first.message, "Another answer")
-    assert second.ephemeral
+    assert second.in_place  # the answer is swapped, not a second message
     assert second.title
-    assert second.title != first.title
+    assert second.title != title
 
 
 async def test_related_snippet_button_shows_it(chat: Chat):
@@ -92,10 +93,14 @@ async def test_related_snippet_button_shows_it(chat: Chat):
 
 async def test_votes_are_recorded_and_thanked(chat: Chat, runtime):
     first = await chat.slash("ask", question=QUESTION)
+    title = first.title
+    again = await chat.slash("ask", question=QUESTION)
     up = await chat.press(first.message, "👍 Helpful")
+    assert up.in_place
+    assert up.title == title  # the snippet stays on screen, the vote buttons go
     assert "Glad it helped" in up.text()
-    assert up.ephemeral
-    down = await chat.as_(user_id=2).press(first.message, "👎 Not helpful")
+    assert "👍 Helpful" not in up.buttons()
+    down = await chat.as_(user_id=2).press(again.message, "👎 Not helpful")
     assert "Suggest a snippet" in down.buttons()
     tallies = await runtime.repositories.feedback.tallies()
     assert sum(t.up for t in tallies.values()) == 1

@@ -47,8 +47,13 @@ async def test_answer_buttons_related_another_votes_and_share(
 
     another = await member.click(answer, "Another answer")
     assert f"id: {first_id}" not in shown(another)
+    assert another.message["replace_original"] is True  # the answer is swapped in place
 
-    await member.click(answer, "👍 Helpful")
+    liked = await member.click(answer, "👍 Helpful")
+    assert liked.message["replace_original"] is True
+    assert f"id: {first_id}" in shown(liked)  # the snippet stays on screen
+    assert "Thanks! Glad it helped" in shown(liked)
+    assert "👍 Helpful" not in liked.buttons()
     disliked = await member.click(answer, "👎 Not helpful")
     assert "Suggest a snippet" in disliked.buttons()
     tallies = await runtime.repositories.feedback.tallies()
