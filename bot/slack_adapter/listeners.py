@@ -39,6 +39,10 @@ from bot.slack_adapter.render import (
 log = logging.getLogger(__name__)
 
 COMMAND = "/pmadvice"
+SUGGEST_SHORTCUT = "pmadvice_suggest"
+"""callback_id of the "Suggest as advice" message shortcut (slack-manifest.yaml)."""
+SUGGEST = "suggest"
+BODY_FIELD = "body"
 SUBMIT_BUDGET = 2.3
 """Seconds a modal submission may take before we ack without the result (Slack allows 3)."""
 
@@ -153,6 +157,31 @@ class Handlers:
         if redraw is not None:
             reply = after_vote(await self.facade.handle(actor, redraw), reply)
         return reply, dataclasses.replace(where, replace_original=True)
+
+    # -- message shortcut ----------------------------------------------------------------------
+
+    async def suggest_from_message(self, body: JsonDict, context: AsyncBoltContext) -> None:
+        """ "Suggest as advice" on a message: the suggestion form, its text filled in."""
+        user = body.get("user") or {}
+        user_id = str(user.get("id") or context.user_id or "")
+        team = team_of(body, context)
+        text = str((body.get("message") or {}).get("text") or "")
+        where = Where(
+            UserRef(Platform.SLACK.value, team, user_id),
+            response_url=body.get("response_url"),
+            channel_id=(body.get("channel") or {}).get("id"),
+            client=context.client,
+        )
+        with self.tracker.track():
+            try:
+                actor = await self.directory.actor(team, user_id, str(user.get("name") or ""))
+                reply = await self.facade.handle(actor, SUGGEST)
+                if reply.form is not None:
+                    reply = dataclasses.replace(reply, form=prefilled(reply.form, text))
+                await self._present(actor, reply, where, body.get("trigger_id"), None)
+            except Exception:
+                log.exception("the suggest shortcut failed")
+                await self._apologise(where)
 
     # -- modals --------------------------------------------------------------------------------
 
@@ -315,6 +344,15 @@ class Handlers:
             log.exception("could not even apologise")
 
 
+def prefilled(form: Form, text: str) -> Form:
+    """`form` with the shared message's text as its body, cut to fit the field."""
+    fields = tuple(
+        dataclasses.replace(f, initial=text[: f.max_length]) if f.name == BODY_FIELD else f
+        for f in form.fields
+    )
+    return dataclasses.replace(form, fields=fields)
+
+
 def command_of(action: JsonDict) -> str:
     """The core command a button or select runs: its value."""
     value = str(action.get("value") or (action.get("selected_option") or {}).get("value") or "")
@@ -357,6 +395,10 @@ def register(app: AsyncApp, handlers: Handlers) -> None:
     async def on_home(body: JsonDict, event: JsonDict, context: AsyncBoltContext) -> None:
         await handlers.home_opened(body, event, context)
 
+    async def on_suggest_shortcut(ack: AsyncAck, body: JsonDict, context: AsyncBoltContext) -> None:
+        await ack()
+        await handlers.suggest_from_message(body, context)
+
     async def on_group_changed(event: JsonDict) -> None:
         handlers.group_changed(event)
 
@@ -366,6 +408,7 @@ def register(app: AsyncApp, handlers: Handlers) -> None:
     app.command(COMMAND)(on_command)
     app.action(re.compile("^" + re.escape(ACTION_PREFIX)))(on_action)
     app.view(FORM_CALLBACK)(on_form)
+    app.shortcut(SUGGEST_SHORTCUT)(on_suggest_shortcut)
     app.event("app_home_opened")(on_home)
     app.event("subteam_members_changed")(on_group_changed)
     app.error(on_error)
