@@ -6,6 +6,7 @@ import logging
 
 import aiohttp
 import discord
+from discord import app_commands
 
 from bot.core.facade import PmAdvice
 from bot.discord_adapter.commands import build_tree
@@ -13,6 +14,9 @@ from bot.discord_adapter.direct_messages import DirectMessages
 from bot.discord_adapter.interactions import InteractionHandler
 
 log = logging.getLogger(__name__)
+
+SUGGEST_MENU = "Suggest as advice"
+"""The message context-menu command (right-click a message > Apps)."""
 
 
 class PmAdviceClient(discord.AutoShardedClient):
@@ -50,6 +54,14 @@ class PmAdviceClient(discord.AutoShardedClient):
         self.handler = handler
         self.tree = build_tree(self, handler, facade)
         self.direct_messages = DirectMessages(facade, handler.keys, handler.policy)
+        self.tree.add_command(
+            app_commands.ContextMenu(name=SUGGEST_MENU, callback=self._suggest_from_message)
+        )
+
+    async def _suggest_from_message(
+        self, interaction: discord.Interaction[discord.Client], message: discord.Message
+    ) -> None:
+        await self.handler.suggest_from(interaction, message.content)
 
     async def on_message(self, message: discord.Message) -> None:
         await self.direct_messages.on_message(message)

@@ -31,6 +31,8 @@ from bot.discord_adapter.views import modal, static_view, submitted_values
 log = logging.getLogger(__name__)
 
 NO_MENTIONS = discord.AllowedMentions.none()
+SUGGEST = "suggest"
+BODY_FIELD = "body"
 DEFER_AFTER = 1.5
 SORRY = Reply(
     title="Something went wrong on my side",
@@ -93,6 +95,23 @@ class InteractionHandler:
 
         public = isinstance(text, str) and _public(text)
         await self._run(interaction, work(), public)
+
+    async def suggest_from(self, interaction: Interaction, text: str) -> None:
+        """ "Suggest as advice" on a message: the suggestion form, its body filled in."""
+        actor = actor_for(interaction, self.policy)
+        try:
+            reply = await self.facade.handle(actor, SUGGEST)
+        except Exception:
+            log.exception("the suggest menu failed")
+            reply = SORRY
+        if reply.form is None:
+            await self._deliver(interaction, reply, deferred=False)
+            return
+        built = modal(reply.form, self.keys, self.topic_slugs, {BODY_FIELD: text})
+        try:
+            await interaction.response.send_modal(built)
+        except discord.HTTPException as error:
+            log.warning("could not open the suggestion form (HTTP %s)", error.status)
 
     async def reply(self, interaction: Interaction, reply: Reply) -> None:
         """Answer with a reply the adapter made itself (e.g. a bad option value)."""

@@ -193,6 +193,11 @@ def validate_commands(commands: list[dict[str, Any]]) -> None:
     if len(set(names)) != len(names):
         raise SchemaError("duplicate command names")
     for command in commands:
+        if command.get("type", 1) in (2, 3):  # user and message context-menu commands
+            name = command.get("name")
+            _check(isinstance(name, str) and 1 <= len(name) <= 32, "bad context-menu name")
+            _check(not command.get("description"), "context-menu commands have no description")
+            continue
         _check_named(command, "command")
         if command.get("type", 1) == 1:
             _check_options(command.get("options", []), depth=0)
@@ -671,6 +676,7 @@ class FakeDiscord:
                 type=command.get("type", 1),
             )
             item.setdefault("options", [])
+            item.setdefault("description", "")  # context-menu commands come back with ""
             item.setdefault("nsfw", False)
             item.setdefault("default_member_permissions", None)
             if scope != "global":
