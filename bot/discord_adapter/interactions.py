@@ -12,7 +12,7 @@ import asyncio
 import io
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -72,13 +72,15 @@ class InteractionHandler:
         facade: PmAdvice,
         keys: CommandKeys,
         policy: ModeratorPolicy,
-        topic_slugs: Sequence[str],
+        topic_slugs: Sequence[str] | Mapping[str, str],
         defer_after: float = DEFER_AFTER,
     ) -> None:
         self.facade = facade
         self.keys = keys
         self.policy = policy
-        self.topic_slugs = tuple(topic_slugs)
+        self.topic_slugs = (
+            dict(topic_slugs) if isinstance(topic_slugs, Mapping) else tuple(topic_slugs)
+        )
         self.defer_after = defer_after
         self.drafts = DraftMemory()
 

@@ -62,7 +62,7 @@ class DiscordService:
             runtime.facade,
             self.keys,
             self.policy,
-            [t.slug for t in runtime.knowledge.topics],
+            {t.slug: t.title for t in runtime.knowledge.topics},
             defer_after=defer_after,
         )
         self.client: PmAdviceClient | None = None

@@ -25,7 +25,7 @@ from tests.discord.fake_discord import (
     Where,
     component_data,
     interaction_payload,
-    modal_data,
+    modal_submit_data,
 )
 
 MOD_ROLE = 1_500_000_000_000_000_001
@@ -184,7 +184,7 @@ class Chat:
 
     async def submit(self, modal: dict[str, Any], values: dict[str, str]) -> Answer:
         return await self._answer(
-            interaction_payload(5, modal_data(modal["custom_id"], values), self.where)
+            interaction_payload(5, modal_submit_data(modal, values), self.where)
         )
 
 

@@ -167,14 +167,6 @@ def component_data(custom_id: str) -> dict[str, Any]:
     return {"custom_id": custom_id, "component_type": 2}
 
 
-def modal_data(custom_id: str, values: dict[str, str]) -> dict[str, Any]:
-    rows = [
-        {"type": 1, "components": [{"type": 4, "custom_id": name, "value": value}]}
-        for name, value in values.items()
-    ]
-    return {"custom_id": custom_id, "components": rows}
-
-
 # -- command schema -------------------------------------------------------------------------------
 
 _NAME = re.compile(r"^[-_\w]{1,32}$")
@@ -304,13 +296,72 @@ def validate_modal(data: dict[str, Any]) -> None:
     _check(1 <= len(rows) <= 5, "a modal needs 1-5 inputs")
     for row in rows:
         item = row["components"][0] if row.get("type") == 1 else row.get("component", {})
-        _check(item.get("type") == 4, "only text inputs here")
+        if row.get("type") == 18:
+            _check(1 <= len(row.get("label") or "") <= 45, "label text not 1-45")
+        if item.get("type") == 3:
+            _check(row.get("type") == 18, "a select in a modal must sit in a label")
+            validate_select(item)
+            continue
+        _check(item.get("type") == 4, "only text inputs and string selects here")
         if row.get("type") == 1:
             _check(1 <= len(item.get("label") or "") <= 45, "input label not 1-45")
         _check(len(item.get("placeholder") or "") <= 100, "placeholder over 100")
         _check(len(item.get("value") or "") <= 4000, "input value over 4000")
         limit = item.get("max_length", 4000)
         _check(1 <= limit <= 4000 and len(item.get("value") or "") <= limit, "bad max_length")
+
+
+def validate_select(item: dict[str, Any]) -> None:
+    options = item.get("options") or []
+    _check(1 <= len(options) <= 25, "a select needs 1-25 options")
+    for option in options:
+        _check(1 <= len(option.get("label") or "") <= 100, "option label not 1-100")
+        _check(1 <= len(option.get("value") or "") <= 100, "option value not 1-100")
+    low, high = item.get("min_values", 1), item.get("max_values", 1)
+    _check(0 <= low <= high <= len(options), "bad min_values/max_values")
+    defaults = [o for o in options if o.get("default")]
+    _check(len(defaults) <= high, "more defaults than max_values")
+    _check(len(item.get("placeholder") or "") <= 150, "placeholder over 150")
+
+
+def modal_inputs(modal: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A modal's inputs by custom id, whether in action rows or labels."""
+    found = {}
+    for row in modal.get("components") or []:
+        item = row["components"][0] if row.get("type") == 1 else row.get("component", {})
+        found[item["custom_id"]] = item
+    return found
+
+
+def shown_values(modal: dict[str, Any]) -> dict[str, str]:
+    """What a member sees filled in: text values, and a select's preselected options."""
+    values = {}
+    for name, item in modal_inputs(modal).items():
+        if item.get("type") == 3:
+            values[name] = ",".join(o["value"] for o in item["options"] if o.get("default"))
+        else:
+            values[name] = str(item.get("value") or "")
+    return values
+
+
+def modal_submit_data(modal: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
+    """A MODAL_SUBMIT's data for `modal` filled in with `values`: text inputs carry a value,
+    select menus the chosen option values (given comma-separated)."""
+    rows = []
+    for row in modal.get("components") or []:
+        item = row["components"][0] if row.get("type") == 1 else row.get("component", {})
+        name = item.get("custom_id")
+        if name not in values:
+            continue
+        if item.get("type") == 3:
+            chosen = [v.strip() for v in values[name].split(",") if v.strip()]
+            rows.append({"type": 18, "component": {"type": 3, "custom_id": name,
+                                                   "values": chosen}})  # fmt: skip
+        else:
+            rows.append(
+                {"type": 1, "components": [{"type": 4, "custom_id": name, "value": values[name]}]}
+            )
+    return {"custom_id": modal["custom_id"], "components": rows}
 
 
 def validate_choices(data: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ from tests.discord.fake_discord import (
     FakeDiscord,
     interaction_payload,
     now_iso,
+    shown_values,
     snowflake,
     user_payload,
 )
@@ -63,8 +64,7 @@ async def test_suggest_as_advice_opens_the_form_with_the_message(
     payload = interaction_payload(2, message_menu_data(fake, ADVICE), chat.where)
     opened = await chat._answer(payload)
     form = opened.modal
-    inputs = {row["components"][0]["custom_id"]: row["components"][0] for row in form["components"]}
-    assert inputs["body"]["value"] == ADVICE
+    assert shown_values(form)["body"] == ADVICE
     slug = runtime.knowledge.topics[0].slug
     sent = await chat.submit(
         form, {"title": "Bring a one-page story", "body": ADVICE, "topics": slug, "questions": ""}

@@ -9,6 +9,8 @@ from tests.discord.fake_discord import (
     FakeDiscord,
     component_data,
     interaction_payload,
+    modal_inputs,
+    shown_values,
 )
 
 MEMBER_SUBCOMMANDS = {
@@ -24,7 +26,7 @@ def me(chat: Chat) -> UserRef:
 
 async def test_commands_are_synced_to_the_configured_guild(fake: FakeDiscord, service):
     synced = {c["name"]: c for c in fake.commands[str(GUILD_ID)]}
-    assert set(synced) == {"pmadvice", "pmadvice-mod"}
+    assert set(synced) == {"pmadvice", "pmadvice-mod", "Suggest as advice"}
     member = {o["name"] for o in synced["pmadvice"]["options"]}
     assert member == MEMBER_SUBCOMMANDS
     assert "global" not in fake.commands
@@ -228,10 +230,12 @@ async def test_suggest_opens_a_modal_and_a_good_submission_is_queued(chat: Chat,
     form = opened.modal
     assert form["custom_id"] == "pmform:suggest"
     assert len(form["title"]) <= 45
-    inputs = [row["components"][0] for row in form["components"]]
-    assert [i["custom_id"] for i in inputs] == ["title", "body", "topics", "questions"]
-    topics = inputs[2]
-    assert topics["placeholder"].startswith("Comma-separated: ")
+    inputs = modal_inputs(form)
+    assert list(inputs) == ["title", "body", "topics", "questions"]
+    topics = inputs["topics"]
+    assert topics["type"] == 3  # a select menu of the topics, not typed slugs
+    assert {o["value"] for o in topics["options"]} == {t.slug for t in runtime.knowledge.topics}
+    assert topics["max_values"] == 4
     slug = runtime.knowledge.topics[0].slug
     body = (
         "Write one page on a process you fixed: the problem, who felt it, what you tried, what "
@@ -248,15 +252,12 @@ async def test_suggest_opens_a_modal_and_a_good_submission_is_queued(chat: Chat,
 
 async def test_a_bad_submission_explains_and_reopens_with_what_was_typed(chat: Chat):
     opened = await chat.slash("suggest")
-    typed = {"title": "Hi", "body": "too short", "topics": "nonsense", "questions": ""}
+    typed = {"title": "Hi", "body": "too short", "topics": "", "questions": ""}
     sent = await chat.submit(opened.modal, typed)
     assert sent.title == "Almost there"
     assert "Edit and send again" in sent.buttons()
     reopened = await chat.press(sent.message, "Edit and send again")
-    values = {
-        row["components"][0]["custom_id"]: row["components"][0].get("value")
-        for row in reopened.modal["components"]
-    }
+    values = shown_values(reopened.modal)
     assert values["title"] == "Hi"
     assert values["body"] == "too short"
 

@@ -6,7 +6,7 @@ import discord
 import yaml
 
 from tests.discord.conftest import MOD_ROLE, Chat, started
-from tests.discord.fake_discord import GUILD_ID, FakeDiscord
+from tests.discord.fake_discord import GUILD_ID, FakeDiscord, shown_values
 
 GOOD_BODY = (
     "Before an interview, write down three decisions you made in operations where you chose "
@@ -87,13 +87,10 @@ async def test_edit_autocompletes_ids_and_opens_a_prefilled_modal(moderator: Cha
     choices = await moderator.complete("edit", "snippet", snippet.id[:6], group="pmadvice-mod")
     assert snippet.id in [c["value"] for c in choices]
     opened = await moderator.slash("edit", group="pmadvice-mod", snippet=snippet.id)
-    inputs = {
-        row["components"][0]["custom_id"]: row["components"][0]
-        for row in opened.modal["components"]
-    }
-    assert inputs["title"]["value"] == snippet.title
+    values = shown_values(opened.modal)
+    assert values["title"] == snippet.title
+    assert values["topics"].split(",")[0] in snippet.topics
     assert opened.modal["custom_id"] == f"pmform:edit {snippet.id}"
-    values = {name: item.get("value", "") for name, item in inputs.items()}
     values["title"] = "A sharper title for this snippet"
     saved = await moderator.submit(opened.modal, values)
     assert saved.title == "Snippet updated"
