@@ -127,7 +127,7 @@ def _console_options(parser: argparse.ArgumentParser) -> None:
 
 def _configured_platforms(settings: Settings) -> list[str]:
     platforms = []
-    if settings.slack_bot_token is not None:
+    if settings.slack_bot_token is not None or settings.slack_client_id:
         platforms.append("slack")
     if settings.discord_token is not None:
         platforms.append("discord")

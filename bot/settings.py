@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
+    slack_client_id: str | None = Field(default=None, alias="SLACK_CLIENT_ID")
+    """Set when the Slack app is installed in several workspaces through OAuth."""
     discord_token: SecretStr | None = Field(default=None, alias="DISCORD_TOKEN")
 
     @field_validator("moderator_ids", mode="before")

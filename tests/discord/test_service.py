@@ -131,7 +131,11 @@ async def test_without_guild_ids_commands_are_synced_globally(
     monkeypatch.delenv("DISCORD_GUILD_IDS")
     service = await started(runtime)
     try:
-        assert {c["name"] for c in fake.commands["global"]} == {"pmadvice", "pmadvice-mod"}
+        assert {c["name"] for c in fake.commands["global"]} == {
+            "pmadvice",
+            "pmadvice-mod",
+            "Suggest as advice",
+        }
         answer = await Chat(fake).slash("help")
         assert answer.title == "How to use pmadvice"
     finally:
