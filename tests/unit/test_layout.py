@@ -92,6 +92,7 @@ def test_check_rejects_a_line_that_could_be_glued(tmp_path):
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     with pytest.raises(KnowledgeError) as caught:
         load_knowledge(target)
-    assert f"snippet '{first['id']}': body: 'A closing line that could glue.' follows a list" in str(
-        caught.value
+    assert (
+        f"snippet '{first['id']}': body: 'A closing line that could glue.' follows a list"
+        in str(caught.value)
     )
