@@ -115,7 +115,8 @@ def exercise_reply(
         fields.append(
             ReplyField(
                 "Heads-up for next week",
-                f"*{upcoming.title}* needs other people: {upcoming.book_ahead}",
+                f"Next week is *{upcoming.title}*, which needs other people, so "
+                f"{upcoming.book_ahead}",
                 inline=False,
             )
         )
