@@ -428,7 +428,7 @@ def export_to_directory(root: Path, revisions: list[SnippetRevision]) -> list[Pa
             changed = True
             if not revision.retired:
                 updated = snippet_entry(revision)
-                for key in ("audience", "source"):
+                for key in ("audience", "source", "replaces"):
                     if key in entry and key not in updated:
                         updated[key] = entry[key]
                 kept.append(updated)

@@ -184,3 +184,12 @@ def test_exercises_need_three_self_check_questions_and_topics_need_named_resourc
     assert "self_check: List should have at least 3 items" in text
     assert "no links or web addresses" in text
     assert "go_deeper: Field required" in text
+
+
+def test_exporting_an_edit_keeps_the_ids_a_snippet_absorbed(knowledge_copy):
+    knowledge = load_knowledge(knowledge_copy)
+    absorber = next(s for s in knowledge.snippets if s.replaces)
+    export_to_directory(knowledge_copy, [_revision(absorber.id)])
+    after = {s.id: s for s in load_knowledge(knowledge_copy).snippets}
+    assert after[absorber.id].title == "New title"
+    assert after[absorber.id].replaces == absorber.replaces
