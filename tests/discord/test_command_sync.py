@@ -61,3 +61,11 @@ async def test_a_long_429_on_sync_is_logged_and_retried_later_not_a_crash(
     finally:
         await service.stop()
     assert not service.sync.retry_pending
+
+
+async def test_hashes_are_kept_on_every_backend(engine) -> None:
+    hashes = SyncedHashes(engine)
+    assert await hashes.get("discord.commands.global") is None
+    await hashes.put("discord.commands.global", "first")
+    await hashes.put("discord.commands.global", "second")
+    assert await hashes.get("discord.commands.global") == "second"
