@@ -62,7 +62,8 @@ def messenger_module(revision: str | None) -> ModuleType:
     path = Path(tempfile.mkdtemp()) / "messenger_at_revision.py"
     path.write_text(source)
     spec = importlib.util.spec_from_file_location("messenger_at_revision", path)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -78,7 +79,10 @@ async def run(members: int, revision: str | None) -> dict[str, object]:
     settings = load_settings(PMADVICE_DATABASE_URL=f"sqlite+aiosqlite:///{folder / 'bench.db'}")
     module = messenger_module(revision)
     try:
-        async with build_runtime(settings, clock=clock) as runtime, aiohttp.ClientSession() as session:
+        async with (
+            build_runtime(settings, clock=clock) as runtime,
+            aiohttp.ClientSession() as session,
+        ):
             for index in range(members):
                 actor = Actor(UserRef("slack", TEAM, f"U{index:08d}"))
                 await runtime.facade.handle(actor, "subscribe mon 09:00 UTC")
