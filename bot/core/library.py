@@ -94,3 +94,29 @@ class SnippetLibrary:
             retired=retired,
             loaded_at=self._clock.now(),
         )
+
+
+async def snippets_matching(library: SnippetLibrary, typed: str, limit: int) -> list[Snippet]:
+    """Live snippets for what a member is typing: titles or ids containing it first, then ranked
+    search hits; with nothing typed, the titles in order."""
+    state = await library.state()
+    query = " ".join(typed.lower().split())
+    if not query:
+        return sorted(state.snippets, key=lambda s: s.title.lower())[:limit]
+    picked = [s for s in state.snippets if query in s.title.lower() or query in s.id]
+    if len(picked) < limit:
+        ids = {s.id for s in picked}
+        hits = state.index.search(typed, limit=limit).hits
+        picked += [h.snippet for h in hits if h.snippet.id not in ids]
+    return picked[:limit]
+
+
+async def snippet_titled(library: SnippetLibrary, title: str, length: int) -> Snippet | None:
+    """The live snippet whose title (cut to `length`, spacing ignored) is exactly `title`."""
+
+    def norm(text: str) -> str:
+        return " ".join(text.lower().split())[:length]
+
+    wanted = norm(title)
+    state = await library.state()
+    return next((s for s in state.snippets if norm(s.title) == wanted), None)

@@ -33,7 +33,7 @@ from bot.core.reply import (
     ReplyField,
 )
 from bot.core.text import clean_input
-from bot.core.validation import BODY_MAX, BODY_WORDS, TITLE_MAX, looks_unsafe
+from bot.core.validation import BODY_MAX, BODY_WORDS, REASON_MAX, TITLE_MAX, looks_unsafe
 
 log = logging.getLogger(__name__)
 
@@ -63,17 +63,6 @@ def snippet_form(
                       hint="One per line"),
         ),
     )  # fmt: skip
-
-
-def draft_from_values(values: dict[str, str]) -> Draft:
-    topics = re.split(r"[,;\n]", values.get("topics", ""))
-    questions = re.split(r"[;\n]", values.get("questions", ""))
-    return Draft(
-        title=values.get("title", ""),
-        body=values.get("body", ""),
-        topics=tuple(t.strip().lower() for t in topics if t.strip()),
-        questions=tuple(q.strip() for q in questions if q.strip()),
-    )
 
 
 def slugify(text: str) -> str:
@@ -297,7 +286,7 @@ class ModerationService:
         suggestion = await self._repos.suggestions.get(suggestion_id)
         if suggestion is None or suggestion.status != SuggestionStatus.PENDING:
             return _not_pending(suggestion_id, suggestion)
-        reason = clean_input(reason or "", 500)
+        reason = clean_input(reason or "", REASON_MAX)
         if not reason:
             return Reply(
                 title=f"Reject #{suggestion_id}",
@@ -311,7 +300,7 @@ class ModerationService:
                             "reason",
                             "Reason for the member",
                             FieldKind.PARAGRAPH,
-                            max_length=500,
+                            max_length=REASON_MAX,
                             hint="They will see this, e.g. we already cover it in coffee-chats",
                         ),
                     ),

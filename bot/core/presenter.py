@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.core.commands import Audience, listed
 from bot.core.models import Exercise, Knowledge, Snippet, Topic
 from bot.core.reply import Button, ButtonStyle, Reply, ReplyField, Visibility
 
@@ -156,3 +157,72 @@ def _topic_name(slug: str, knowledge: Knowledge) -> str:
 
 def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+ASK_ANYTHING = (
+    "*Ask anything* about moving from operations into product: "
+    "`/pmadvice how do I talk about my supply chain work`"
+)
+
+
+def help_lines(audience: Audience) -> list[str]:
+    return [f"- `{spec.typed}`: {spec.summary}" for spec in listed(audience) if spec.name != "ask"]
+
+
+def help_reply(moderator: bool) -> Reply:
+    body = "\n".join([ASK_ANYTHING, *help_lines(Audience.MEMBER)])
+    if moderator:
+        body += "\n\n*Moderators*\n" + "\n".join(help_lines(Audience.MODERATOR))
+    return Reply(title="How to use pmadvice", body=body)
+
+
+def menu_reply() -> Reply:
+    return Reply(
+        title="Hi! I'm pmadvice",
+        body=(
+            "I help people moving from operations into product management. Ask me a "
+            "question in your own words, browse the topics, or take on a weekly portfolio "
+            "exercise."
+        ),
+        buttons=(
+            Button("Browse topics", "topics"),
+            Button("This week's exercise", "challenge"),
+            Button("My progress", "progress"),
+            Button("Help", "help"),
+        ),
+    )
+
+
+def usage_reply(message: str) -> Reply:
+    return Reply(title="Not quite", body=message, buttons=(Button("Help", "help"),))
+
+
+def moderators_only_reply() -> Reply:
+    return Reply(
+        title="That's for moderators",
+        body=(
+            "Only community moderators can change snippets or see the queues. You can "
+            "`suggest` a snippet and a moderator will review it."
+        ),
+        buttons=(Button("Suggest a snippet", "suggest"),),
+    )
+
+
+def form_expired_reply() -> Reply:
+    return Reply(body="That form has expired. Please start again from the command.")
+
+
+def commands_markdown() -> str:
+    """The README's command table, generated from the declarations."""
+    rows = ["| command | who | what it does |", "|---|---|---|"]
+    rows.append("| *any question* | everyone | " + ANY_QUESTION + " |")
+    rows.append("| (nothing) | everyone | a menu |")
+    rows += [
+        f"| `{spec.typed}` | {'moderators' if spec.moderator_only else 'everyone'} "
+        f"| {spec.summary} |"
+        for spec in listed()
+    ]
+    return "\n".join(rows)
+
+
+ANY_QUESTION = 'the best-matching snippet, two related ones, 👍/👎, "another", "share to channel"'

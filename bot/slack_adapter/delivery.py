@@ -22,11 +22,6 @@ log = logging.getLogger(__name__)
 
 RESPONSE_URL_TIMEOUT = 10
 
-SORRY = Reply(
-    title="Something went wrong on my side",
-    body="Sorry, I couldn't finish that. Please try again in a minute; nothing you sent was lost.",
-)
-
 
 @dataclass(frozen=True, slots=True)
 class Where:

@@ -49,11 +49,8 @@ class Directory:
         self, team_id: str, user_id: str, fallback_name: str = "", text: str = ""
     ) -> Actor:
         """The Actor for one request; `text` is the command, to fetch only what it needs."""
-        command = c.parse(text) if text else None
         profile: Profile | None = None
-        if (isinstance(command, c.Subscribe) and command.timezone is None) or isinstance(
-            command, c.Share
-        ):
+        if text and c.needs_profile(c.parse(text)):
             profile = await self.profile(user_id)
         return Actor(
             user=UserRef(Platform.SLACK.value, team_id, user_id),

@@ -21,8 +21,8 @@ from bot.core import commands as c
 from bot.core.facade import PmAdvice
 from bot.core.models import Actor, Platform, UserRef
 from bot.core.ports import Messenger
-from bot.core.reply import Button, Form, Reply
-from bot.slack_adapter.delivery import SORRY, Delivery, TaskTracker, Where
+from bot.core.reply import SORRY, Button, Form, Reply
+from bot.slack_adapter.delivery import Delivery, TaskTracker, Where
 from bot.slack_adapter.directory import Directory
 from bot.slack_adapter.home import home_view
 from bot.slack_adapter.render import (
@@ -39,12 +39,6 @@ log = logging.getLogger(__name__)
 COMMAND = "/pmadvice"
 SUBMIT_BUDGET = 2.3
 """Seconds a modal submission may take before we ack without the result (Slack allows 3)."""
-
-CHANGES_STATE = (
-    c.Subscribe, c.Pause, c.Resume, c.Unsubscribe, c.Done, c.Skip, c.Restart,
-    c.Approve, c.Reject, c.Add, c.Edit, c.Retire, c.Suggest,
-)  # fmt: skip
-"""Commands after which the member's App Home is republished."""
 
 LEGACY_REJECT = "pmadvice:reject"
 """Action id of the "Reject #n…" buttons earlier versions added to review messages, whose value
@@ -216,7 +210,8 @@ class Handlers:
             log.warning("views.publish failed: %s", _code(error))
 
     async def _refresh_home_after(self, actor: Actor, command: str, force: bool = False) -> None:
-        if force or isinstance(c.parse(command), CHANGES_STATE):
+        spec = c.spec_of(c.parse(command))
+        if force or (spec is not None and spec.changes_home):
             await self._publish_home(actor)
 
     # -- output --------------------------------------------------------------------------------
