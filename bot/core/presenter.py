@@ -166,7 +166,11 @@ ASK_ANYTHING = (
 
 
 def help_lines(audience: Audience) -> list[str]:
-    return [f"- `{spec.typed}`: {spec.summary}" for spec in listed(audience) if spec.name != "ask"]
+    return [
+        f"- `{spec.typed}`: {spec.summary}" + (f", e.g. `{spec.example}`" if spec.example else "")
+        for spec in listed(audience)
+        if spec.name != "ask"
+    ]
 
 
 def help_reply(moderator: bool) -> Reply:
