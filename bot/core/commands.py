@@ -199,6 +199,11 @@ class Export:
 
 
 @dataclass(frozen=True, slots=True)
+class About:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
 class Usage:
     """The member typed a known subcommand with arguments it cannot use."""
 
@@ -209,7 +214,7 @@ class Usage:
 Command = (
     Menu | Help | Ask | ListTopics | ShowTopic | ShowSnippet | Vote | Share | Subscribe | Pause
     | Resume | Unsubscribe | Challenge | Done | Skip | Restart | Progress | Suggest | Add | Edit
-    | Retire | Review | Approve | Reject | Gaps | Stats | Export | Usage
+    | Retire | Review | Approve | Reject | Gaps | Stats | Export | About | Usage
 )  # fmt: skip
 
 Grammar = Callable[[str], "Command"]
@@ -653,6 +658,8 @@ SPECS = (
         grammar=lambda rest: _ask(rest),
     ),
     CommandSpec("help", Help, lambda s, a, cmd: s.help(a), "How to use pmadvice", aliases=("?",)),
+    CommandSpec("about", About, lambda s, a, cmd: s.advice.about(),
+                "The version, how much advice I hold, and what I keep about you"),
     CommandSpec("topics", ListTopics, lambda s, a, cmd: s.advice.topics(),
                 "List the topics I have advice on"),
     CommandSpec(

@@ -230,3 +230,24 @@ def commands_markdown() -> str:
 
 
 ANY_QUESTION = 'the best-matching snippet, two related ones, 👍/👎, "another", "share to channel"'
+
+
+def about_reply(release: str, snippets: int, topics: int, exercises: int) -> Reply:
+    return Reply(
+        title=f"pmadvice {release}",
+        body=(
+            f"I hold {snippets} snippets of advice on {topics} topics, and a track of "
+            f"{exercises} portfolio exercises."
+        ),
+        fields=(
+            ReplyField(
+                "What I keep about you",
+                "Your chat id and name, your weekly-exercise subscription (day, time, time "
+                "zone), your progress with the links and notes you add to `done`, your votes, "
+                "and what you suggest. Questions I couldn't answer are kept without your name, "
+                "so the moderators can fill the gap.",
+                inline=False,
+            ),
+        ),
+        buttons=(Button("Help", "help"),),
+    )
