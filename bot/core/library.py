@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -41,6 +42,13 @@ def merge(
     return merged, retired
 
 
+@functools.cache
+def shared_analyzer() -> Analyzer:
+    """One analyzer per process: it is pure, and its stemming cache is worth keeping warm
+    across index rebuilds (stemming is most of the cost of building an index)."""
+    return Analyzer()
+
+
 class SnippetLibrary:
     """Keeps a search index over the merged snippets, rebuilt when stale or changed here.
 
@@ -61,7 +69,7 @@ class SnippetLibrary:
         self._clock = clock
         self._ttl = ttl
         self._config = config
-        self._analyzer = Analyzer()
+        self._analyzer = shared_analyzer()
         self._topics = {t.slug: t for t in knowledge.topics}
         self._factory = index_factory
         self._state: LibraryState | None = None

@@ -2,15 +2,14 @@
 
 import io
 
-from bot.catalog import load_knowledge
 from bot.cli import main
-from bot.settings import load_settings
 from tests.support.parity import NOT_RUN, commands, example_text, opens_form
+from tests.support.runtime import shipped_knowledge
 
 
 def test_every_declared_command_runs_at_the_console(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("PMADVICE_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
-    knowledge = load_knowledge(load_settings().knowledge_dir)
+    knowledge = shipped_knowledge()
     lines = [example_text(spec, knowledge) for spec in commands()]
     monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(lines) + "\n"))
     assert main(["console", "--mod"]) == 0
