@@ -55,8 +55,11 @@ class PmAdvice:
         self.moderation = ModerationService(
             self.library, repositories, clock, exporter, notify=self._notify
         )
-        self._services = Services(
-            knowledge, self.library, self.advice, self.progress, self.moderation, clock
+
+    @property
+    def _services(self) -> Services:
+        return Services(
+            self.knowledge, self.library, self.advice, self.progress, self.moderation, self.clock
         )
 
     @property
