@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.core.models import Knowledge, Snippet, SnippetRevision, VoteTally
+from bot.core.models import Knowledge, Snippet, SnippetRevision, Topic, VoteTally
 from bot.core.ports import Clock, Repositories
 from bot.core.ranking import Analyzer, RankingConfig, SearchIndex
 
@@ -49,6 +49,32 @@ def shared_analyzer() -> Analyzer:
     return Analyzer()
 
 
+IndexKey = tuple[tuple[str, VoteTally], ...]
+
+
+def _frozen(votes: dict[str, VoteTally]) -> IndexKey:
+    return tuple(sorted(votes.items()))
+
+
+@functools.lru_cache(maxsize=8)
+def _built_index(
+    factory: Callable[..., SearchIndex],
+    snippets: tuple[Snippet, ...],
+    topics: tuple[Topic, ...],
+    votes: IndexKey,
+    config: RankingConfig | None,
+) -> SearchIndex:
+    """An index is a pure function of what it indexes, so a reload that finds nothing changed
+    (the usual case every `ttl`) reuses the index instead of building it again."""
+    return factory(
+        snippets,
+        {t.slug: t for t in topics},
+        dict(votes),
+        config=config,
+        analyzer=shared_analyzer(),
+    )
+
+
 class SnippetLibrary:
     """Keeps a search index over the merged snippets, rebuilt when stale or changed here.
 
@@ -69,8 +95,6 @@ class SnippetLibrary:
         self._clock = clock
         self._ttl = ttl
         self._config = config
-        self._analyzer = shared_analyzer()
-        self._topics = {t.slug: t for t in knowledge.topics}
         self._factory = index_factory
         self._state: LibraryState | None = None
         self._lock = asyncio.Lock()
@@ -93,8 +117,8 @@ class SnippetLibrary:
         revisions = await self._repos.revisions.latest()
         votes: dict[str, VoteTally] = await self._repos.feedback.tallies()
         snippets, retired = merge(self.knowledge.snippets, revisions)
-        index = self._factory(
-            snippets, self._topics, votes, config=self._config, analyzer=self._analyzer
+        index = _built_index(
+            self._factory, tuple(snippets), self.knowledge.topics, _frozen(votes), self._config
         )
         return LibraryState(
             index=index,
