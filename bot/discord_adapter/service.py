@@ -19,7 +19,7 @@ from bot.discord_adapter.custom_ids import CommandKeys
 from bot.discord_adapter.identity import ModeratorPolicy
 from bot.discord_adapter.interactions import DEFER_AFTER, InteractionHandler
 from bot.discord_adapter.messenger import DiscordMessenger
-from bot.discord_adapter.safety import RedactingFilter, discord_loggers
+from bot.discord_adapter.safety import log_guard
 from bot.discord_adapter.settings import DiscordSettings, load_discord_settings
 from bot.runtime import StartupError
 
@@ -71,12 +71,11 @@ class DiscordService:
         self.messenger: Messenger = self.direct
         self._ready_timeout = ready_timeout
         self._connection: asyncio.Task[None] | None = None
-        self._redaction = RedactingFilter([settings.token.get_secret_value()])
-        self._filtered: list[logging.Logger] = []
+        self._log_guard = log_guard(settings.token.get_secret_value())
 
     async def start(self) -> None:
         """Log in, sync the slash commands, connect to the gateway; return once READY."""
-        self._redact_logs()
+        self._log_guard.install()
         point_discord_py_at(self.settings)
         client = PmAdviceClient(self.handler, self.runtime.facade, self.direct.trace())
         self.client = client
@@ -98,17 +97,7 @@ class DiscordService:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        for logger in self._filtered:
-            logger.removeFilter(self._redaction)
-        self._filtered = []
-
-    def _redact_logs(self) -> None:
-        ours = ("bot.discord_adapter", "bot.core", "bot.app")
-        extra = [name for name in logging.Logger.manager.loggerDict if name.startswith(ours)]
-        for logger in discord_loggers(extra):
-            if self._redaction not in logger.filters:
-                logger.addFilter(self._redaction)
-                self._filtered.append(logger)
+        self._log_guard.remove()
 
     async def _login(self, client: PmAdviceClient) -> None:
         try:

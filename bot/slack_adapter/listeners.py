@@ -24,6 +24,7 @@ from bot.core.ports import Messenger
 from bot.core.reply import SORRY, Button, Form, Reply
 from bot.slack_adapter.delivery import Delivery, TaskTracker, Where
 from bot.slack_adapter.directory import Directory
+from bot.slack_adapter.errors import describe
 from bot.slack_adapter.home import home_view
 from bot.slack_adapter.render import (
     ACTION_PREFIX,
@@ -207,7 +208,7 @@ class Handlers:
             view = await home_view(self.facade, actor)
             await self.client.views_publish(user_id=actor.user.user_id, view=view)
         except SlackApiError as error:
-            log.warning("views.publish failed: %s", _code(error))
+            log.warning("views.publish failed: %s", describe(error))
 
     async def _refresh_home_after(self, actor: Actor, command: str, force: bool = False) -> None:
         spec = c.spec_of(c.parse(command))
@@ -253,7 +254,7 @@ class Handlers:
             else:
                 await self.client.views_open(trigger_id=trigger, view=modal)
         except SlackApiError as error:
-            log.warning("could not open a modal: %s", _code(error))
+            log.warning("could not open a modal: %s", describe(error))
             return False
         return True
 
@@ -261,7 +262,7 @@ class Handlers:
         try:
             await self.client.views_update(view_id=view.get("id"), view=reply_view(reply))
         except SlackApiError as error:
-            log.warning("views.update failed: %s", _code(error))
+            log.warning("views.update failed: %s", describe(error))
             await self.delivery.reply(where, reply)
 
     async def _apologise(self, where: Where, view: JsonDict | None = None) -> None:
@@ -292,11 +293,6 @@ def _metadata(view: JsonDict) -> dict[str, str]:
     except ValueError:
         return {}
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
-
-
-def _code(error: SlackApiError) -> str:
-    data = getattr(error.response, "data", None)
-    return str(data.get("error") if isinstance(data, dict) else "error")
 
 
 def register(app: AsyncApp, handlers: Handlers) -> None:
