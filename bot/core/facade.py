@@ -5,32 +5,21 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from bot.core import commands as c
 from bot.core import presenter
 from bot.core.advice import AdviceService
+from bot.core.curation import CurationService
 from bot.core.library import SnippetLibrary, snippet_titled, snippets_matching
-from bot.core.models import Actor, GapCount, Knowledge, Snippet, Subscription, Topic, UserRef
-from bot.core.moderation import GAP_WINDOW, ModerationService
+from bot.core.models import Actor, Knowledge, Snippet, Topic, UserRef
 from bot.core.ports import Clock, DeliveryRepository, Exporter, Messenger, Repositories
-from bot.core.progress import ProgressService, TrackState
+from bot.core.progress import ProgressService
 from bot.core.reply import SORRY, Reply
+from bot.core.reports import Overview, Reports
+from bot.core.review import ReviewWorkflow
 from bot.core.services import Services
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Overview:
-    """Everything a member's home screen shows, in one read."""
-
-    subscription: Subscription | None
-    track: TrackState
-    waiting_suggestions: int | None = None
-    """Moderators only: the review queue's size."""
-    top_gaps: tuple[GapCount, ...] = ()
-    """Moderators only: the most asked unanswered questions of the last 30 days."""
 
 
 class PmAdvice:
@@ -52,14 +41,21 @@ class PmAdvice:
         self.library = SnippetLibrary(knowledge, repositories, clock)
         self.advice = AdviceService(self.library, repositories, clock)
         self.progress = ProgressService(knowledge, repositories, clock, deliveries)
-        self.moderation = ModerationService(
-            self.library, repositories, clock, exporter, notify=self._notify
-        )
+        self.curation = CurationService(self.library, repositories, clock)
+        self.review = ReviewWorkflow(self.curation, repositories, clock, notify=self._notify)
+        self.reports = Reports(self.library, repositories, clock, exporter, self.progress)
 
     @property
     def _services(self) -> Services:
         return Services(
-            self.knowledge, self.library, self.advice, self.progress, self.moderation, self.clock
+            self.knowledge,
+            self.library,
+            self.advice,
+            self.progress,
+            self.curation,
+            self.review,
+            self.reports,
+            self.clock,
         )
 
     @property
@@ -87,13 +83,8 @@ class PmAdvice:
         self.messengers[platform] = messenger
 
     async def overview(self, actor: Actor, gaps: int = 5) -> Overview:
-        subscription, track = await self.progress.state_for(actor.user)
-        if not actor.is_moderator:
-            return Overview(subscription, track)
-        waiting = await self.repositories.suggestions.count_pending()
-        since = self.clock.now() - GAP_WINDOW
-        top = await self.repositories.unanswered.top(limit=gaps, since=since)
-        return Overview(subscription, track, waiting, tuple(top))
+        """What the member's home screen shows (and the queues, for moderators)."""
+        return await self.reports.overview(actor, gaps)
 
     async def handle(self, actor: Actor, text: str) -> Reply:
         """Run what the member typed after /pmadvice (or a button's command)."""

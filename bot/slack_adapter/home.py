@@ -7,11 +7,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.core.commands import WEEKDAY_NAMES
-from bot.core.facade import Overview, PmAdvice
+from bot.core.facade import PmAdvice
 from bot.core.models import Actor, GapCount, Subscription, SubscriptionStatus
 from bot.core.presenter import progress_bar
 from bot.core.progress import TrackState
 from bot.core.reply import ButtonStyle
+from bot.core.reports import Overview
 from bot.slack_adapter.render import (
     RUN_ACTION,
     VIEW_BLOCKS_MAX,
