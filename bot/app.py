@@ -120,7 +120,7 @@ async def serve(
     started: list[PlatformService | BackgroundService] = []
     try:
         for service in services:
-            runtime.facade.messengers[service.platform] = service.messenger
+            runtime.facade.register_messenger(service.platform, service.messenger)
             await service.start()
             started.append(service)
             log.info("%s is ready", service.platform)

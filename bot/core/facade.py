@@ -11,7 +11,7 @@ from bot.core import presenter
 from bot.core.advice import AdviceService
 from bot.core.curation import CurationService
 from bot.core.library import SnippetLibrary, snippet_titled, snippets_matching
-from bot.core.models import Actor, Knowledge, Snippet, Topic, UserRef
+from bot.core.models import Actor, Knowledge, SearchResult, Snippet, Topic, UserRef
 from bot.core.ports import Clock, DeliveryRepository, Exporter, Messenger, Repositories
 from bot.core.progress import ProgressService
 from bot.core.reply import SORRY, Reply
@@ -76,6 +76,10 @@ class PmAdvice:
 
     async def snippet_titled(self, title: str, length: int = 100) -> Snippet | None:
         return await snippet_titled(self.library, title, length)
+
+    async def search(self, query: str, limit: int = 3) -> SearchResult:
+        """The ranked matches for a query, without recording anything (`pmadvice search`)."""
+        return await self.advice.search(query, limit=limit)
 
     def register_messenger(self, platform: str, messenger: Messenger) -> None:
         """Where replies to this platform's members go when they are not answering a request

@@ -24,7 +24,7 @@ from bot.discord_adapter.settings import DiscordSettings, load_discord_settings
 from bot.runtime import StartupError
 
 if TYPE_CHECKING:
-    from bot.runtime import PlatformService, Runtime
+    from bot.runtime import PlatformContext, PlatformService
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class DiscordService:
 
     def __init__(
         self,
-        runtime: Runtime,
+        runtime: PlatformContext,
         settings: DiscordSettings,
         defer_after: float = DEFER_AFTER,
         ready_timeout: float = READY_TIMEOUT,
@@ -55,13 +55,13 @@ class DiscordService:
         self.keys = CommandKeys()
         self.policy = ModeratorPolicy(
             role_ids=settings.moderator_roles,
-            user_ids=frozenset(runtime.settings.moderator_ids),
+            user_ids=runtime.moderator_ids,
         )
         self.handler = InteractionHandler(
             runtime.facade,
             self.keys,
             self.policy,
-            [t.slug for t in runtime.knowledge.topics],
+            [t.slug for t in runtime.facade.topics],
             defer_after=defer_after,
         )
         self.client: PmAdviceClient | None = None
@@ -170,7 +170,7 @@ def _connection_ended(task: asyncio.Task[None]) -> None:
         log.error("the Discord gateway connection ended: %s", type(task.exception()).__name__)
 
 
-async def build_service(runtime: Runtime, options: dict[str, Any]) -> PlatformService:
+async def build_service(runtime: PlatformContext, options: dict[str, Any]) -> PlatformService:
     """Read DISCORD_* settings and build the service; StartupError names a bad variable."""
     settings = load_discord_settings()
     return DiscordService(

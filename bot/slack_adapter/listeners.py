@@ -234,7 +234,7 @@ class Handlers:
     async def _open_form(
         self, reply: Reply, form: Form, where: Where, trigger: str | None, view: JsonDict | None
     ) -> None:
-        modal = form_view(form, self.facade.knowledge.topics, reply.body,
+        modal = form_view(form, self.facade.topics, reply.body,
                           {"command": form.command, "channel": where.channel_id or ""})  # fmt: skip
         if await self._open_view(modal, trigger, view):
             return

@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.models import Platform
 from bot.logsafety import LogGuard
-from bot.runtime import Runtime, StartupError
+from bot.runtime import PlatformContext, StartupError
 from bot.slack_adapter.delivery import Delivery, TaskTracker
 from bot.slack_adapter.directory import Directory
 from bot.slack_adapter.errors import describe
@@ -171,7 +171,7 @@ class SlackService:
             await socket.close_async()  # type: ignore[no-untyped-call]
 
 
-async def build_service(runtime: Runtime, options: dict[str, Any]) -> SlackService:
+async def build_service(runtime: PlatformContext, options: dict[str, Any]) -> SlackService:
     """The `PlatformService` for Slack; options: `http` (bool) and `port` (int)."""
     settings = load_slack_settings()
     http = bool(options.get("http", False))
