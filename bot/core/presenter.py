@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from bot.core.commands import Audience, listed
 from bot.core.models import Exercise, Knowledge, Snippet, Topic
@@ -104,7 +106,7 @@ def exercise_reply(
         body=exercise.prompt.strip(),
         fields=(
             ReplyField("Deliverable", exercise.deliverable),
-            ReplyField("Time", _minutes(exercise.minutes)),
+            ReplyField("Time", minutes_text(exercise.minutes)),
             ReplyField("Done looks like", exercise.done_when, inline=False),
         ),
         buttons=(
@@ -143,7 +145,15 @@ def progress_line(done: int, total: int, streak: int) -> str:
     return f"{done}/{total} {progress_bar(done, total)} streak {streak}"
 
 
-def _minutes(minutes: int) -> str:
+def local_time(at: datetime | None, zone: str) -> str:
+    """A moment in the member's own time zone, the same in chat and on the home screen."""
+    if at is None:
+        return "not scheduled"
+    local = at.astimezone(ZoneInfo(zone))
+    return f"{local:%A %d %B, %H:%M} {zone}"
+
+
+def minutes_text(minutes: int) -> str:
     if minutes < 60:
         return f"about {minutes} min"
     hours, rest = divmod(minutes, 60)
