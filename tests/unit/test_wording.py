@@ -9,7 +9,7 @@ from bot.core.presenter import exercise_reply, minutes_text
 from bot.core.progress import TrackState
 from bot.core.reports import Overview
 from bot.slack_adapter.home import render_home
-from tests.unit.conftest import KNOWLEDGE
+from tests.support.factories import KNOWLEDGE
 
 
 def test_exercise_time_reads_the_same_in_chat_and_on_the_home_screen():
