@@ -77,6 +77,11 @@ class PmAdvice:
     async def snippet_titled(self, title: str, length: int = 100) -> Snippet | None:
         return await snippet_titled(self.library, title, length)
 
+    async def warm_up(self) -> None:
+        """Build the search index now, so the first question does not pay for it (Discord
+        wants an answer within three seconds)."""
+        await self.library.state()
+
     async def search(self, query: str, limit: int = 3) -> SearchResult:
         """The ranked matches for a query, without recording anything (`pmadvice search`)."""
         return await self.advice.search(query, limit=limit)

@@ -76,6 +76,7 @@ class DiscordService:
     async def start(self) -> None:
         """Log in, sync the slash commands, connect to the gateway; return once READY."""
         self._log_guard.install()
+        await self.runtime.facade.warm_up()
         point_discord_py_at(self.settings)
         client = PmAdviceClient(self.handler, self.runtime.facade, self.direct.trace())
         self.client = client
