@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.core.models import Knowledge, Snippet, SnippetRevision, Topic, VoteTally
@@ -19,17 +19,31 @@ class LibraryState:
     revisions: dict[str, SnippetRevision]
     retired: frozenset[str]
     loaded_at: datetime
+    aliases: dict[str, str] = field(default_factory=dict)
+    """Retired catalog ids -> the live snippet that absorbed them."""
 
     @property
     def snippets(self) -> tuple[Snippet, ...]:
         return self.index.snippets
 
+    def resolve(self, snippet_id: str) -> str:
+        """The live id for `snippet_id`: itself, or the snippet that absorbed it."""
+        return self.aliases.get(snippet_id, snippet_id)
+
+    def get(self, snippet_id: str) -> Snippet | None:
+        return self.index.get(self.resolve(snippet_id))
+
 
 def merge(
     catalog: tuple[Snippet, ...], revisions: list[SnippetRevision]
 ) -> tuple[list[Snippet], frozenset[str]]:
-    """Edits override catalog entries, retirements hide them, new ids are added."""
-    latest = {r.snippet_id: r for r in revisions}
+    """Edits override catalog entries, retirements hide them, new ids are added.
+
+    Chat changes to an id the catalog has since merged into another snippet are superseded
+    by that merge, so they never bring the old snippet back.
+    """
+    absorbed = {old for s in catalog for old in s.replaces}
+    latest = {r.snippet_id: r for r in revisions if r.snippet_id not in absorbed}
     merged: list[Snippet] = []
     for snippet in catalog:
         revision = latest.pop(snippet.id, None)
@@ -115,7 +129,8 @@ class SnippetLibrary:
 
     async def _load(self) -> LibraryState:
         revisions = await self._repos.revisions.latest()
-        votes: dict[str, VoteTally] = await self._repos.feedback.tallies()
+        aliases = self.knowledge.aliases
+        votes = _fold_votes(await self._repos.feedback.tallies(), aliases)
         snippets, retired = merge(self.knowledge.snippets, revisions)
         index = _built_index(
             self._factory, tuple(snippets), self.knowledge.topics, _frozen(votes), self._config
@@ -125,6 +140,7 @@ class SnippetLibrary:
             revisions={r.snippet_id: r for r in revisions},
             retired=retired,
             loaded_at=self._clock.now(),
+            aliases=aliases,
         )
 
 
@@ -152,3 +168,13 @@ async def snippet_titled(library: SnippetLibrary, title: str, length: int) -> Sn
     wanted = norm(title)
     state = await library.state()
     return next((s for s in state.snippets if norm(s.title) == wanted), None)
+
+
+def _fold_votes(tallies: dict[str, VoteTally], aliases: dict[str, str]) -> dict[str, VoteTally]:
+    """Votes cast on a retired id count for the snippet that absorbed it."""
+    folded: dict[str, VoteTally] = {}
+    for snippet_id, tally in tallies.items():
+        key = aliases.get(snippet_id, snippet_id)
+        before = folded.get(key, VoteTally())
+        folded[key] = VoteTally(before.up + tally.up, before.down + tally.down)
+    return folded
