@@ -13,10 +13,11 @@ import discord
 
 from bot.core.facade import PmAdvice
 from bot.core.models import Actor
+from bot.core.reply import SORRY
 from bot.core.validation import QUERY_MAX
 from bot.discord_adapter.custom_ids import CommandKeys
 from bot.discord_adapter.identity import ModeratorPolicy, user_ref
-from bot.discord_adapter.interactions import SORRY, form_behind_button, send_kwargs
+from bot.discord_adapter.interactions import form_behind_button, send_kwargs
 from bot.discord_adapter.render import render
 
 log = logging.getLogger(__name__)

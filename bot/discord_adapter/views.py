@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 
 import discord
 
-from bot.core.moderation import MAX_TOPICS
+from bot.core.curation import MAX_TOPICS
 from bot.core.reply import FieldKind, Form
 from bot.discord_adapter.custom_ids import FORM_PREFIX, CommandKeys, encode
 from bot.discord_adapter.render import ButtonSpec

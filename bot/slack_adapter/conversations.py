@@ -20,8 +20,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core import commands as c
 from bot.core.facade import PmAdvice
-from bot.core.reply import Button, ButtonStyle, Reply
-from bot.slack_adapter.delivery import SORRY, TaskTracker
+from bot.core.reply import SORRY, Button, ButtonStyle, Reply
+from bot.slack_adapter.delivery import TaskTracker
 from bot.slack_adapter.directory import Directory
 from bot.slack_adapter.render import message
 

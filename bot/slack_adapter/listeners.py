@@ -23,9 +23,10 @@ from bot.core.facade import PmAdvice
 from bot.core.in_place import after_vote, replaces_message, snippet_command
 from bot.core.models import Actor, Platform, UserRef
 from bot.core.ports import Messenger
-from bot.core.reply import Button, Form, Reply
-from bot.slack_adapter.delivery import SORRY, Delivery, TaskTracker, Where
+from bot.core.reply import SORRY, Button, Form, Reply
+from bot.slack_adapter.delivery import Delivery, TaskTracker, Where
 from bot.slack_adapter.directory import Directory
+from bot.slack_adapter.errors import describe
 from bot.slack_adapter.home import home_view
 from bot.slack_adapter.render import (
     ACTION_PREFIX,
@@ -45,12 +46,6 @@ SUGGEST = "suggest"
 BODY_FIELD = "body"
 SUBMIT_BUDGET = 2.3
 """Seconds a modal submission may take before we ack without the result (Slack allows 3)."""
-
-CHANGES_STATE = (
-    c.Subscribe, c.Pause, c.Resume, c.Unsubscribe, c.Done, c.Skip, c.Restart,
-    c.Approve, c.Reject, c.Add, c.Edit, c.Retire, c.Suggest,
-)  # fmt: skip
-"""Commands after which the member's App Home is republished."""
 
 LEGACY_REJECT = "pmadvice:reject"
 """Action id of the "Reject #n…" buttons earlier versions added to review messages, whose value
@@ -267,12 +262,13 @@ class Handlers:
             view = await home_view(self.facade, actor)
             await client.views_publish(user_id=actor.user.user_id, view=view)
         except SlackApiError as error:
-            log.warning("views.publish failed: %s", _code(error))
+            log.warning("views.publish failed: %s", describe(error))
 
     async def _refresh_home_after(
         self, actor: Actor, where: Where, command: str, force: bool = False
     ) -> None:
-        if force or isinstance(c.parse(command), CHANGES_STATE):
+        spec = c.spec_of(c.parse(command))
+        if force or (spec is not None and spec.changes_home):
             await self._publish_home(actor, where.client)
 
     # -- output --------------------------------------------------------------------------------
@@ -298,7 +294,7 @@ class Handlers:
     async def _open_form(
         self, reply: Reply, form: Form, where: Where, trigger: str | None, view: JsonDict | None
     ) -> None:
-        modal = form_view(form, self.facade.knowledge.topics, reply.body,
+        modal = form_view(form, self.facade.topics, reply.body,
                           {"command": form.command, "channel": where.channel_id or ""})  # fmt: skip
         if await self._open_view(where, modal, trigger, view):
             return
@@ -321,7 +317,7 @@ class Handlers:
             else:
                 await client.views_open(trigger_id=trigger, view=modal)
         except SlackApiError as error:
-            log.warning("could not open a modal: %s", _code(error))
+            log.warning("could not open a modal: %s", describe(error))
             return False
         return True
 
@@ -331,7 +327,7 @@ class Handlers:
                 view_id=view.get("id"), view=reply_view(reply)
             )
         except SlackApiError as error:
-            log.warning("views.update failed: %s", _code(error))
+            log.warning("views.update failed: %s", describe(error))
             await self.delivery.reply(where, reply)
 
     async def _apologise(self, where: Where, view: JsonDict | None = None) -> None:
@@ -371,11 +367,6 @@ def _metadata(view: JsonDict) -> dict[str, str]:
     except ValueError:
         return {}
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
-
-
-def _code(error: SlackApiError) -> str:
-    data = getattr(error.response, "data", None)
-    return str(data.get("error") if isinstance(data, dict) else "error")
 
 
 def register(app: AsyncApp, handlers: Handlers) -> None:

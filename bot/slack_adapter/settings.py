@@ -10,18 +10,13 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.runtime import StartupError
+from bot.settings import split_ids
 
 DEFAULT_API_URL = "https://slack.com/api/"
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 _GROUP_ID = re.compile(r"^S[A-Z0-9]{2,20}$")
 _TEAM_ID = re.compile(r"^[TE][A-Z0-9]{2,20}$")
 _CLIENT_ID = re.compile(r"^[0-9]{3,20}\.[0-9]{3,20}$")
-
-
-def _split(value: object) -> object:
-    if isinstance(value, str):
-        return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
-    return value
 
 
 class SlackSettings(BaseSettings):
@@ -82,7 +77,7 @@ class SlackSettings(BaseSettings):
     @field_validator("moderator_ids", mode="before")
     @classmethod
     def _ids(cls, value: object) -> object:
-        return _split(value)
+        return split_ids(value)
 
     @field_validator("moderator_ids")
     @classmethod
@@ -143,7 +138,7 @@ class SlackSettings(BaseSettings):
                 raise ValueError(
                     f"{entry.strip()[:40]!r} is not TEAM=ids; write e.g. T0AAA=U01,S02;T0BBB=U03"
                 )
-            members = _split(ids)
+            members = split_ids(ids)
             assert isinstance(members, list)
             for item in members:
                 if not (_USER_ID.match(item) or _GROUP_ID.match(item)):
