@@ -13,6 +13,8 @@ from bot.catalog import YamlExporter, load_knowledge
 from bot.core.facade import PmAdvice
 from bot.core.nudges import NudgeEngine, NudgePolicy
 from bot.core.ports import Clock, Messenger, SystemClock
+from bot.core.ranking import RankingConfig
+from bot.embedding import build_encoder
 from bot.runtime import (
     BackgroundService,
     PlatformFactory,
@@ -78,7 +80,14 @@ async def build_runtime(
         repositories = build_repositories(engine, clock)
         deliveries = SqlDeliveryRepository(engine)
         facade = PmAdvice(
-            knowledge, repositories, clock, YamlExporter(), messengers, deliveries=deliveries
+            knowledge,
+            repositories,
+            clock,
+            YamlExporter(),
+            messengers,
+            deliveries=deliveries,
+            ranking=RankingConfig(answer_threshold=settings.answer_threshold),
+            encoder=build_encoder(settings.semantic_model),
         )
         yield Runtime(settings, knowledge, engine, repositories, facade, clock, deliveries)
     finally:

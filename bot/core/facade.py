@@ -14,7 +14,9 @@ from bot.core.models import Actor, GapCount, Knowledge, Subscription, UserRef
 from bot.core.moderation import GAP_WINDOW, ModerationService, draft_from_values
 from bot.core.ports import Clock, DeliveryRepository, Exporter, Messenger, Repositories
 from bot.core.progress import ProgressService, TrackState
+from bot.core.ranking import RankingConfig
 from bot.core.reply import Button, Reply
+from bot.core.semantic import TextEncoder
 
 log = logging.getLogger(__name__)
 
@@ -56,12 +58,16 @@ class PmAdvice:
         exporter: Exporter,
         messengers: Mapping[str, Messenger] | None = None,
         deliveries: DeliveryRepository | None = None,
+        ranking: RankingConfig | None = None,
+        encoder: TextEncoder | None = None,
     ) -> None:
         self.knowledge = knowledge
         self.repositories = repositories
         self.clock = clock
         self.messengers: dict[str, Messenger] = dict(messengers or {})
-        self.library = SnippetLibrary(knowledge, repositories, clock)
+        self.library = SnippetLibrary(
+            knowledge, repositories, clock, config=ranking, encoder=encoder
+        )
         self.advice = AdviceService(self.library, repositories, clock)
         self.progress = ProgressService(knowledge, repositories, clock, deliveries)
         self.moderation = ModerationService(

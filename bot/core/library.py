@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from bot.core.models import Knowledge, Snippet, SnippetRevision, VoteTally
 from bot.core.ports import Clock, Repositories
 from bot.core.ranking import Analyzer, RankingConfig, SearchIndex
+from bot.core.semantic import TextEncoder
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,7 @@ class SnippetLibrary:
         ttl: timedelta = timedelta(seconds=60),
         config: RankingConfig | None = None,
         index_factory: Callable[..., SearchIndex] = SearchIndex,
+        encoder: TextEncoder | None = None,
     ) -> None:
         self.knowledge = knowledge
         self._repos = repositories
@@ -64,6 +66,7 @@ class SnippetLibrary:
         self._analyzer = Analyzer()
         self._topics = {t.slug: t for t in knowledge.topics}
         self._factory = index_factory
+        self._encoder = encoder
         self._state: LibraryState | None = None
         self._lock = asyncio.Lock()
 
@@ -86,7 +89,12 @@ class SnippetLibrary:
         votes: dict[str, VoteTally] = await self._repos.feedback.tallies()
         snippets, retired = merge(self.knowledge.snippets, revisions)
         index = self._factory(
-            snippets, self._topics, votes, config=self._config, analyzer=self._analyzer
+            snippets,
+            self._topics,
+            votes,
+            config=self._config,
+            analyzer=self._analyzer,
+            encoder=self._encoder,
         )
         return LibraryState(
             index=index,

@@ -1,0 +1,103 @@
+"""Semantic similarity between a question and each snippet, behind a small encoder port.
+
+The encoder turns texts into unit vectors (any static embedding will do; the composition root
+picks one). Each snippet is represented by several vectors: its title, its body, each example
+question and the whole snippet. A question's similarity to a snippet is the best cosine over
+those fields, which matches paraphrases of one example question as well as questions about the
+body. Scanning every field of a large base costs too much per query, so the whole-snippet
+vectors pick candidates and only the candidates' fields are compared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from bot.core.models import Snippet
+
+Vectors = NDArray[np.float32]
+
+
+class TextEncoder(Protocol):
+    """Turns texts into L2-normalised vectors, one row per text, without network access."""
+
+    @property
+    def name(self) -> str:
+        """What the encoder is, for explanations and benchmark reports."""
+        ...
+
+    def encode(self, texts: Sequence[str]) -> Vectors: ...
+
+
+def snippet_fields(snippet: Snippet) -> list[str]:
+    """The texts a snippet is compared on: its title, its body and each example question."""
+    return [snippet.title, snippet.body, *snippet.questions]
+
+
+class SemanticIndex:
+    """Field vectors of a set of snippets, for max-over-fields cosine similarity.
+
+    Besides its fields, each snippet has a whole-snippet vector: the normalised mean of its
+    field vectors, which is what candidates are picked by.
+    """
+
+    def __init__(self, snippets: Sequence[Snippet], encoder: TextEncoder) -> None:
+        self.encoder = encoder
+        texts: list[str] = []
+        counts: list[int] = []
+        for snippet in snippets:
+            fields = snippet_fields(snippet)
+            texts.extend(fields)
+            counts.append(len(fields))
+        self._size = len(snippets)
+        self._counts = np.asarray(counts, dtype=np.int64)
+        self._starts = np.concatenate(([0], np.cumsum(self._counts))).astype(np.int64)
+        self._fields: Vectors = (
+            encoder.encode(texts) if texts else np.zeros((0, 1), dtype=np.float32)
+        )
+        whole = np.zeros((self._size, self._fields.shape[1]), dtype=np.float32)
+        for doc in range(self._size):
+            whole[doc] = self._fields[self._starts[doc] : self._starts[doc + 1]].sum(axis=0)
+        norms = np.linalg.norm(whole, axis=1, keepdims=True)
+        np.divide(whole, norms, out=whole, where=norms > 0)
+        self._whole: Vectors = whole
+
+    def field_count(self, doc: int) -> int:
+        """How many fields a snippet has; field index `field_count` is the whole snippet."""
+        return int(self._counts[doc])
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        return self.encoder.encode(texts)
+
+    def whole_similarity(self, query: Vectors) -> NDArray[np.float64]:
+        """Cosine of each snippet as a whole to the closest of the query vectors (rows)."""
+        if not self._size:
+            return np.zeros(0)
+        return np.asarray((self._whole @ query.T).max(axis=1), dtype=np.float64)
+
+    def field_similarity(
+        self, query: Vectors, docs: NDArray[np.int64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+        """For each of `docs`, the best cosine over its fields and whole, and which one won.
+
+        `query` is one row. The winner is a field index into `snippet_fields`, or the field
+        count for the whole snippet.
+        """
+        if not len(docs):
+            return np.zeros(0), np.zeros(0, dtype=np.int64)
+        rows = np.concatenate([np.arange(self._starts[d], self._starts[d + 1]) for d in docs])
+        owners = np.repeat(np.arange(len(docs)), self._counts[docs])
+        scores = (self._fields[rows] @ query[0]).astype(np.float64)
+        whole = (self._whole[docs] @ query[0]).astype(np.float64)
+        best = whole.copy()
+        winner = self._counts[docs].copy()
+        # Process fields in descending score so the first write per snippet is its best.
+        for i in np.argsort(-scores, kind="stable"):
+            owner = owners[i]
+            if scores[i] > best[owner]:
+                best[owner] = scores[i]
+                winner[owner] = rows[i] - self._starts[docs[owner]]
+        return best, winner
