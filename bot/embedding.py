@@ -25,8 +25,8 @@ from bot.core.semantic import TextEncoder
 CHUNK = 256
 """Texts pooled at a time: bounds the memory of gathering their word vectors."""
 
-WORD_CACHE_LIMIT = 500_000
-"""Distinct words kept; past this, new words are still encoded but no longer remembered."""
+WORD_CACHE_LIMIT = 50_000
+"""Distinct words remembered (about 50 MB); past this the cache starts again from empty."""
 
 
 class WordLlamaEncoder:
@@ -70,8 +70,17 @@ class WordLlamaEncoder:
         base = len(self._word_ids)
         for offset, word in enumerate(new):
             self._word_ids[word] = base + offset
-        self._sums = np.concatenate((self._sums, sums))
-        self._counts = np.concatenate((self._counts, counts))
+        needed = base + len(new)
+        if needed > len(self._sums):
+            # Grow by doubling so that a few new words per query do not copy the whole cache.
+            capacity = max(needed, 2 * len(self._sums), 1024)
+            sums_grown = np.zeros((capacity, weights.shape[1]), dtype=np.float32)
+            sums_grown[:base] = self._sums[:base]
+            counts_grown = np.zeros(capacity, dtype=np.float32)
+            counts_grown[:base] = self._counts[:base]
+            self._sums, self._counts = sums_grown, counts_grown
+        self._sums[base:needed] = sums
+        self._counts[base:needed] = counts
 
     def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
         with self._lock:

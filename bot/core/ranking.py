@@ -55,6 +55,10 @@ class AnswerModel:
         z = self.bias + self.lexical * lexical + self.semantic * semantic + self.domain * domain
         return 1 / (1 + math.exp(-max(min(z, 50.0), -50.0)))
 
+    def probabilities(self, lexical: Floats, semantic: Floats, domain: bool) -> Floats:
+        z = self.bias + self.lexical * lexical + self.semantic * semantic + self.domain * domain
+        return np.asarray(1 / (1 + np.exp(-np.clip(z, -50.0, 50.0))), dtype=np.float64)
+
 
 # Fitted by `python benchmarks/calibrate.py` on the shipped knowledge base.
 SEMANTIC_MODEL = AnswerModel(bias=-6.45, lexical=8.44, semantic=8.22, domain=1.73)
@@ -169,6 +173,11 @@ class SearchIndex:
             dtype=np.float64,
         )
         self._audiences = [audience_backgrounds(s.audience) for s in self.snippets]
+        self._written_for: dict[str, Floats] = {}
+        for doc, backgrounds in enumerate(self._audiences):
+            for background in backgrounds:
+                self._written_for.setdefault(background, np.zeros(len(self.snippets)))[doc] = 1.0
+        self._id_rank = np.argsort(np.argsort([s.id for s in self.snippets], kind="stable"))
 
     def __len__(self) -> int:
         return len(self.snippets)
@@ -329,18 +338,14 @@ class SearchIndex:
         lex = evidence[part, columns]
         sem = similarity[part, columns]
         domain = bool(set(terms) & self.lexical.domain)
-        chance = np.asarray(
-            [
-                self._model.probability(float(x), float(y), domain)
-                for x, y in zip(lex, sem, strict=True)
-            ]
-        )
-        bonus = np.asarray(
-            [cfg.audience_boost if self._audiences[d] & backgrounds else 0.0 for d in pool]
-        )
+        chance = self._model.probabilities(lex, sem, domain)
+        bonus = np.zeros(len(pool))
+        for background in backgrounds:
+            written_for = self._written_for.get(background)
+            if written_for is not None:
+                bonus = np.maximum(bonus, cfg.audience_boost * written_for[pool])
         score = (blend[part, columns] + bonus) * self._prior[pool]
-        order = sorted(range(len(pool)), key=lambda i: (-score[i], self.snippets[pool[i]].id))
-        rank = np.asarray(order, dtype=np.int64)
+        rank = np.lexsort((self._id_rank[pool], -score))
         found = _Evaluation(
             docs=pool[rank],
             score=score[rank],

@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 from bot.core.models import Snippet
 
 Vectors = NDArray[np.float32]
+ENCODE_BATCH = 4096
 
 
 class TextEncoder(Protocol):
@@ -55,12 +56,17 @@ class SemanticIndex:
         self._size = len(snippets)
         self._counts = np.asarray(counts, dtype=np.int64)
         self._starts = np.concatenate(([0], np.cumsum(self._counts))).astype(np.int64)
-        self._fields: Vectors = (
-            encoder.encode(texts) if texts else np.zeros((0, 1), dtype=np.float32)
-        )
+        # Encoded in batches and kept in half precision, which halves the memory of a large
+        # base; only candidates' rows are read back, in single precision, at query time.
+        batches = [
+            encoder.encode(texts[start : start + ENCODE_BATCH]).astype(np.float16)
+            for start in range(0, len(texts), ENCODE_BATCH)
+        ]
+        self._fields = np.concatenate(batches) if batches else np.zeros((0, 1), np.float16)
         whole = np.zeros((self._size, self._fields.shape[1]), dtype=np.float32)
         for doc in range(self._size):
-            whole[doc] = self._fields[self._starts[doc] : self._starts[doc + 1]].sum(axis=0)
+            rows = self._fields[self._starts[doc] : self._starts[doc + 1]]
+            whole[doc] = rows.sum(axis=0, dtype=np.float32)
         norms = np.linalg.norm(whole, axis=1, keepdims=True)
         np.divide(whole, norms, out=whole, where=norms > 0)
         self._whole: Vectors = whole
@@ -76,7 +82,9 @@ class SemanticIndex:
         """Cosine of each snippet as a whole to the closest of the query vectors (rows)."""
         if not self._size:
             return np.zeros(0)
-        return np.asarray((self._whole @ query.T).max(axis=1), dtype=np.float64)
+        # einsum rather than BLAS: a matrix-vector product this size is faster without threads.
+        scores = np.einsum("ij,kj->ik", self._whole, query)
+        return np.asarray(scores.max(axis=1), dtype=np.float64)
 
     def field_similarity(
         self, query: Vectors, docs: NDArray[np.int64]
@@ -88,16 +96,17 @@ class SemanticIndex:
         """
         if not len(docs):
             return np.zeros(0), np.zeros(0, dtype=np.int64)
-        rows = np.concatenate([np.arange(self._starts[d], self._starts[d + 1]) for d in docs])
-        owners = np.repeat(np.arange(len(docs)), self._counts[docs])
-        scores = (self._fields[rows] @ query[0]).astype(np.float64)
-        whole = (self._whole[docs] @ query[0]).astype(np.float64)
-        best = whole.copy()
-        winner = self._counts[docs].copy()
-        # Process fields in descending score so the first write per snippet is its best.
-        for i in np.argsort(-scores, kind="stable"):
-            owner = owners[i]
-            if scores[i] > best[owner]:
-                best[owner] = scores[i]
-                winner[owner] = rows[i] - self._starts[docs[owner]]
-        return best, winner
+        counts = self._counts[docs]
+        starts = self._starts[docs]
+        owners = np.repeat(np.arange(len(docs)), counts)
+        rows = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+        scores = np.einsum("ij,j->i", self._fields[rows].astype(np.float32), query[0])
+        scores = scores.astype(np.float64)
+        # Within each snippet's run of fields, the highest score comes first after this sort.
+        order = np.lexsort((-scores, owners))
+        first = np.searchsorted(owners[order], np.arange(len(docs)))
+        top = order[first]
+        best, winner = scores[top], rows[top] - starts
+        whole = np.einsum("ij,j->i", self._whole[docs], query[0]).astype(np.float64)
+        better = whole > best
+        return np.where(better, whole, best), np.where(better, counts, winner)
