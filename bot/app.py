@@ -87,7 +87,7 @@ async def build_runtime(
             messengers,
             deliveries=deliveries,
             ranking=RankingConfig(answer_threshold=settings.answer_threshold),
-            encoder=build_encoder(settings.semantic_model),
+            encoder=build_encoder(settings.semantic_model, settings.cache_dir),
         )
         yield Runtime(settings, knowledge, engine, repositories, facade, clock, deliveries)
     finally:

@@ -23,6 +23,10 @@ def default_database_url() -> str:
     return f"sqlite+aiosqlite:///{data_dir / 'pmadvice.db'}"
 
 
+def default_cache_dir() -> Path:
+    return Path(platformdirs.user_cache_dir("pmadvice", appauthor=False))
+
+
 def _split_ids(value: object) -> object:
     if isinstance(value, str):
         return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
@@ -55,6 +59,8 @@ class Settings(BaseSettings):
         default="wordllama", alias="PMADVICE_SEMANTIC_MODEL"
     )
     """The offline embedding model used beside the lexical ranker, or none."""
+    cache_dir: Path = Field(default_factory=default_cache_dir, alias="PMADVICE_CACHE_DIR")
+    """Where the semantic model's word vectors are kept between runs (safe to delete)."""
 
     slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")

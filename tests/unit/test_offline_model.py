@@ -60,3 +60,26 @@ def test_search_in_a_process_without_a_network():
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip()
+
+
+def test_word_cache_spares_the_model_and_keeps_no_member_words(tmp_path, monkeypatch):
+    import numpy as np
+
+    import bot.embedding as embedding
+
+    cache = tmp_path / "words.npz"
+    knowledge = load_knowledge(ROOT / "knowledge")
+    texts = [s.body for s in knowledge.snippets[:40]]
+    first = embedding.WordLlamaEncoder(cache)
+    expected = first.encode(texts)
+    first.encode(["my secret employer zorblax"])
+    assert cache.exists()
+
+    def no_model():
+        raise AssertionError("the model was loaded although every word was cached")
+
+    monkeypatch.setattr(embedding, "model_folder", no_model)
+    second = embedding.WordLlamaEncoder(cache)
+    assert np.allclose(second.encode(texts), expected, atol=1e-3)
+    with np.load(cache) as data:
+        assert "zorblax" not in set(data["words"].tolist())
