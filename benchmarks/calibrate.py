@@ -17,6 +17,7 @@ import argparse
 import dataclasses
 import time
 from collections.abc import Sequence
+from dataclasses import astuple
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,7 @@ import yaml
 
 from bot.catalog import load_knowledge
 from bot.core.models import Snippet
-from bot.core.ranking import AnswerModel, RankingConfig, SearchIndex
+from bot.core.ranking import AnswerModel, SearchIndex, Signals
 from bot.embedding import WordLlamaEncoder
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,9 +44,9 @@ def negatives(paths: Sequence[Path]) -> list[str]:
 
 def held_out_positives(
     snippets: Sequence[Snippet], topics: dict[str, object], folds: int, encoder: object
-) -> tuple[list[tuple[float, float, bool]], list[tuple[str, bool, bool, bool]]]:
+) -> tuple[list[Signals], list[tuple[str, bool, bool, bool]]]:
     """Signals and hits of each example question asked of an index without it."""
-    features: list[tuple[float, float, bool]] = []
+    features: list[Signals] = []
     hits: list[tuple[str, bool, bool, bool]] = []
     for fold in range(folds):
         reduced = [
@@ -111,12 +112,12 @@ def main() -> None:
     index = SearchIndex(knowledge.snippets, topics, encoder=encoder)
     negative_questions = negatives(args.negatives)
     neg = [index.signals(q) for q in negative_questions]
-    x = np.asarray(pos + neg, dtype=np.float64)
+    x = np.asarray([astuple(f) for f in pos + neg], dtype=np.float64)
     y = np.r_[np.ones(len(pos)), np.zeros(len(neg))]
-    bias, w_lex, w_sem, w_dom = fit(x, y)
+    bias, w_lex, w_sem, w_dom = fit(x[:, :3], y)
     lexical_only = fit(x[:, :1], y)
     model = AnswerModel(float(bias), float(w_lex), float(w_sem), float(w_dom))
-    chance = np.asarray([model.probability(a, b, bool(d)) for a, b, d in x])
+    chance = np.asarray([model.probability(f) for f in pos + neg])
     p_pos, p_neg = chance[y == 1], chance[y == 0]
 
     print(f"knowledge: {len(knowledge.snippets)} snippets; positives {len(pos)} (held out, "
@@ -127,10 +128,11 @@ def main() -> None:
     print("AUC answerable vs must-decline:")
     print(f"  lexical evidence alone   {auc(x[y == 1, 0], x[y == 0, 0]):.3f}")
     print(f"  semantic similarity alone {auc(x[y == 1, 1], x[y == 0, 1]):.3f}")
-    without = fit(x[:, :2], y)
-    plain = x[:, :2] @ without[1:] + without[0]
-    print(f"  lexical + semantic        {auc(plain[y == 1], plain[y == 0]):.3f}")
-    print(f"  + field vocabulary (used) {auc(p_pos, p_neg):.3f}")
+    for label, columns in (("lexical + semantic", 2), ("+ known-word share (unused)", 4)):
+        w = fit(x[:, :columns], y)
+        z = x[:, :columns] @ w[1:] + w[0]
+        print(f"  {label:<26}{auc(z[y == 1], z[y == 0]):.3f}")
+    print(f"  lexical + semantic + field vocabulary (used) {auc(p_pos, p_neg):.3f}")
     print("ROC of the fused chance (threshold: share of positives answered / negatives declined):")
     chosen = 0.0
     for t in np.round(np.arange(0.05, 0.96, 0.05), 2):
@@ -157,13 +159,12 @@ def main() -> None:
     positives_text = [h[0] for h in hits]
     blocked_pos = sum(not has_domain(q) for q in positives_text)
     blocked_neg = [q for q in negative_questions if not has_domain(q)]
-    caught = sum(model.probability(*index.signals(q)) >= chosen for q in blocked_neg)
+    caught = sum(model.probability(index.signals(q)) >= chosen for q in blocked_neg)
     print("(as a soft feature above, the field vocabulary already costs those positives little)")
     print(f"domain-word pre-filter: would decline {blocked_pos}/{len(positives_text)} positives "
           f"and {len(blocked_neg)}/{len(neg)} negatives, of which {caught} the fused chance "
           "answers at the chosen threshold")  # fmt: skip
     print(f"({time.perf_counter() - started:.1f} s)")
-    _ = RankingConfig
 
 
 if __name__ == "__main__":

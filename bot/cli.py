@@ -250,6 +250,8 @@ def format_explanation(found: Explanation) -> str:
     if found.backgrounds:
         lines.append(f"  background named: {', '.join(found.backgrounds)}")
     lines.append(f"  semantic model: {found.encoder}")
+    vocabulary = "uses the field's vocabulary" if found.domain else "no word of the field"
+    lines.append(f"  question: {vocabulary}; {found.known:.0%} of its words are in the base")
     lines.append(f"  decision: {found.reason}")
     for rank, hit in enumerate(found.hits, 1):
         lines.append(

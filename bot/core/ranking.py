@@ -37,22 +37,42 @@ __all__ = [
     "HitSignals",
     "RankingConfig",
     "SearchIndex",
+    "Signals",
 ]
 
 
 @dataclass(frozen=True, slots=True)
+class Signals:
+    """What the answer model reads: the best snippet's lexical evidence and semantic
+    similarity; whether the question uses any of the field's vocabulary; and the share of the
+    question's words the knowledge base has at all."""
+
+    lexical: float
+    semantic: float
+    domain: bool
+    known: float
+
+
+@dataclass(frozen=True, slots=True)
 class AnswerModel:
-    """Logistic model of the chance that the best snippet answers the question, from its
-    lexical evidence, its semantic similarity and whether the question uses any of the
-    field's vocabulary at all."""
+    """Logistic model of the chance that the best snippet answers the question.
+
+    The share of known words is shown by `explain` but not used: it helped the shared dev set
+    and hurt the maintainers' set by as much, so it has not earned its place.
+    """
 
     bias: float
     lexical: float
     semantic: float
     domain: float
 
-    def probability(self, lexical: float, semantic: float, domain: bool) -> float:
-        z = self.bias + self.lexical * lexical + self.semantic * semantic + self.domain * domain
+    def probability(self, signals: Signals) -> float:
+        z = (
+            self.bias
+            + self.lexical * signals.lexical
+            + self.semantic * signals.semantic
+            + self.domain * signals.domain
+        )
         return 1 / (1 + math.exp(-max(min(z, 50.0), -50.0)))
 
     def probabilities(self, lexical: Floats, semantic: Floats, domain: bool) -> Floats:
@@ -62,7 +82,7 @@ class AnswerModel:
 
 # Fitted by `python benchmarks/calibrate.py` on the shipped knowledge base.
 SEMANTIC_MODEL = AnswerModel(bias=-6.45, lexical=8.44, semantic=8.22, domain=1.73)
-LEXICAL_MODEL = AnswerModel(bias=-2.0, lexical=10.3, semantic=0.0, domain=0.0)
+LEXICAL_MODEL = AnswerModel(bias=-1.99, lexical=10.30, semantic=0.0, domain=0.0)
 """Used when no encoder is wired in (tests of the lexical ranker, tools)."""
 
 
@@ -120,6 +140,10 @@ class Explanation:
     unknown: tuple[str, ...]
     backgrounds: tuple[str, ...]
     encoder: str
+    domain: bool
+    """Whether the question uses any of the field's vocabulary."""
+    known: float
+    """Share of the question's words the knowledge base has at all."""
     answerability: float
     threshold: float
     answered: bool
@@ -142,6 +166,8 @@ class _Evaluation:
     unknown: tuple[str, ...]
     terms: tuple[str, ...]
     backgrounds: frozenset[str]
+    domain: bool
+    known: float
     reason: str = ""
 
 
@@ -212,7 +238,7 @@ class SearchIndex:
         encoder = self.semantic.encoder.name if self.semantic else "none (lexical only)"
         if found is None:
             return Explanation(
-                query, None, (), (), (), (), encoder, 0.0, cfg.answer_threshold, False,
+                query, None, (), (), (), (), encoder, False, 0.0, 0.0, cfg.answer_threshold, False,
                 "no words to match (only stop words, or nothing the index or the field "
                 "vocabulary knows)",
                 (),
@@ -257,6 +283,8 @@ class SearchIndex:
             unknown=found.unknown,
             backgrounds=tuple(sorted(found.backgrounds)),
             encoder=encoder,
+            domain=found.domain,
+            known=found.known,
             answerability=best,
             threshold=cfg.answer_threshold,
             answered=answered,
@@ -264,14 +292,12 @@ class SearchIndex:
             hits=tuple(hits),
         )
 
-    def signals(self, query: str) -> tuple[float, float, bool]:
-        """The best-ranked snippet's lexical evidence and semantic similarity, and whether the
-        question uses the field's vocabulary: what the answer model reads (calibration)."""
+    def signals(self, query: str) -> Signals:
+        """What the answer model reads for this query (for calibration)."""
         found = self._evaluate(query, (), prefilter=False)
         if found is None or not len(found.docs):
-            return 0.0, 0.0, False
-        domain = bool(set(found.terms) & self.lexical.domain)
-        return float(found.lexical[0]), float(found.semantic[0]), domain
+            return Signals(0.0, 0.0, False, 0.0)
+        return Signals(float(found.lexical[0]), float(found.semantic[0]), found.domain, found.known)
 
     def _field_name(self, doc: int, field_index: int) -> str:
         if self.semantic is None or field_index < 0:
@@ -338,6 +364,9 @@ class SearchIndex:
         lex = evidence[part, columns]
         sem = similarity[part, columns]
         domain = bool(set(terms) & self.lexical.domain)
+        asked_terms = parsed[-1]
+        originals = [t for t in asked_terms.terms if t.original]
+        known = sum(self.lexical.knows(t.term) for t in originals) / max(len(originals), 1)
         chance = self._model.probabilities(lex, sem, domain)
         bonus = np.zeros(len(pool))
         for background in backgrounds:
@@ -360,9 +389,11 @@ class SearchIndex:
             unknown=unknown,
             terms=terms,
             backgrounds=backgrounds,
+            domain=domain,
+            known=known,
         )
         use_prefilter = cfg.domain_prefilter if prefilter is None else prefilter
-        if use_prefilter and not set(terms) & self.lexical.domain:
+        if use_prefilter and not domain:
             found.answerability = np.zeros_like(found.answerability)
             found.reason = "declined: no word of the question is in the field's vocabulary"
         return found
