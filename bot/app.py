@@ -70,7 +70,11 @@ async def build_runtime(
     clock: Clock | None = None,
     messengers: Mapping[str, Messenger] | None = None,
     migrate: bool = True,
+    warm: bool = True,
 ) -> AsyncIterator[Runtime]:
+    """Everything a command needs. With `warm`, the search index (and the semantic model
+    behind it) is built before this returns, so a bot's first question is answered as fast as
+    any other; commands that never search pass False and never load the model."""
     knowledge = load_knowledge(settings.knowledge_dir)
     if migrate:
         await asyncio.to_thread(prepare_database, settings.database_url)
@@ -89,6 +93,8 @@ async def build_runtime(
             ranking=RankingConfig(answer_threshold=settings.answer_threshold),
             encoder=build_encoder(settings.semantic_model, settings.cache_dir),
         )
+        if warm:
+            await facade.library.state()
         yield Runtime(settings, knowledge, engine, repositories, facade, clock, deliveries)
     finally:
         await engine.dispose()

@@ -303,7 +303,7 @@ def _knowledge_export(args: argparse.Namespace, settings: Settings) -> int:
     root: Path = args.out or settings.knowledge_dir
 
     async def go() -> list[Path]:
-        async with build_runtime(settings) as runtime:
+        async with build_runtime(settings, warm=False) as runtime:
             revisions = await runtime.repositories.revisions.latest()
             return export_to_directory(root, revisions)
 
@@ -317,7 +317,7 @@ def _knowledge_export(args: argparse.Namespace, settings: Settings) -> int:
 
 def _nudges_status(args: argparse.Namespace, settings: Settings) -> int:
     async def go() -> dict[str, object]:
-        async with build_runtime(settings) as runtime:
+        async with build_runtime(settings, warm=False) as runtime:
             now = runtime.clock.now()
             grace = nudge_grace(settings)
             seen = await runtime.deliveries.overview(now, now - grace)
@@ -347,7 +347,7 @@ def _nudges_status(args: argparse.Namespace, settings: Settings) -> int:
 
 def _nudges_run_once(args: argparse.Namespace, settings: Settings) -> int:
     async def go() -> dict[str, int]:
-        async with build_runtime(settings) as runtime:
+        async with build_runtime(settings, warm=False) as runtime:
             # Only console members can be reached from here; the others stay pending for the
             # bot processes that run their platforms. With --json, DMs go to stderr.
             shown = _stderr_console() if args.json else terminal()
