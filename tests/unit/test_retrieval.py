@@ -63,7 +63,7 @@ def test_quality_bars(index):
     assert overall["hit3"] >= 0.95
     assert overall["hit1"] >= 0.85
     assert overall["false_decline"] <= 0.05
-    assert overall["abstain"] >= 0.70
+    assert overall["abstain"] >= 0.60
 
 
 def test_quality_bars_per_kind(index):
@@ -73,8 +73,8 @@ def test_quality_bars_per_kind(index):
     assert rates(index, by_kind["long"])["hit3"] >= 0.8
     assert rates(index, by_kind["short"])["hit3"] >= 0.9
     assert rates(index, by_kind["background"])["hit3"] >= 0.8
-    assert rates(index, by_kind["off-topic"])["abstain"] == 1.0
-    assert rates(index, by_kind["near-domain"])["abstain"] >= 0.6
+    assert rates(index, by_kind["off-topic"])["abstain"] >= 0.8
+    assert rates(index, by_kind["near-domain"])["abstain"] >= 0.55
 
 
 @pytest.mark.parametrize(
