@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from bot.catalog import YamlExporter, load_knowledge
 from bot.core.facade import PmAdvice
+from bot.core.models import Knowledge
 from bot.core.nudges import NudgeEngine, NudgePolicy
 from bot.core.ports import Clock, Messenger, SystemClock
 from bot.core.ranking import RankingConfig
@@ -70,12 +71,15 @@ async def build_runtime(
     clock: Clock | None = None,
     messengers: Mapping[str, Messenger] | None = None,
     migrate: bool = True,
+    knowledge: Knowledge | None = None,
     warm: bool = True,
 ) -> AsyncIterator[Runtime]:
-    """Everything a command needs. With `warm`, the search index (and the semantic model
-    behind it) is built before this returns, so a bot's first question is answered as fast as
-    any other; commands that never search pass False and never load the model."""
-    knowledge = load_knowledge(settings.knowledge_dir)
+    """Everything a bot process runs on; `knowledge` is loaded from the settings unless given.
+
+    With `warm`, the search index (and the semantic model behind it) is built before this
+    returns, so a bot's first question is answered as fast as any other; commands that never
+    search pass False and never load the model."""
+    knowledge = knowledge or load_knowledge(settings.knowledge_dir)
     if migrate:
         await asyncio.to_thread(prepare_database, settings.database_url)
     engine = create_engine(settings.database_url)
@@ -94,7 +98,7 @@ async def build_runtime(
             encoder=build_encoder(settings.semantic_model, settings.cache_dir),
         )
         if warm:
-            await facade.library.state()
+            await facade.warm_up()
         yield Runtime(settings, knowledge, engine, repositories, facade, clock, deliveries)
     finally:
         await engine.dispose()
@@ -132,7 +136,7 @@ async def serve(
     started: list[PlatformService | BackgroundService] = []
     try:
         for service in services:
-            runtime.facade.messengers[service.platform] = service.messenger
+            runtime.facade.register_messenger(service.platform, service.messenger)
             await service.start()
             started.append(service)
             log.info("%s is ready", service.platform)

@@ -13,6 +13,7 @@ embedding a large knowledge base several times faster than tokenising every text
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import logging
 import os
@@ -206,12 +207,14 @@ class WordLlamaEncoder:
         self._counts = self._counts[:0]
 
 
+@functools.cache
 def build_encoder(name: str, cache_dir: Path | None = None) -> TextEncoder | None:
     """The encoder a setting names ("none" leaves the ranking lexical only).
 
     With a cache folder, words already encoded by an earlier run are read from a small file
     there, so a one-shot `pmadvice search` neither re-encodes the knowledge base nor, when it
-    knows every word of the question, loads the model at all.
+    knows every word of the question, loads the model at all. One encoder per process and
+    folder: the weights are read-only, and sharing it lets unchanged indexes be reused.
     """
     if name != "wordllama":
         return None

@@ -27,7 +27,8 @@ def default_cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("pmadvice", appauthor=False))
 
 
-def _split_ids(value: object) -> object:
+def split_ids(value: object) -> object:
+    """`a, b; c` from the environment as a list of ids (anything else is left to validate)."""
     if isinstance(value, str):
         return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
     return value
@@ -70,7 +71,7 @@ class Settings(BaseSettings):
     @field_validator("moderator_ids", mode="before")
     @classmethod
     def _ids(cls, value: object) -> object:
-        return _split_ids(value)
+        return split_ids(value)
 
     @field_validator("database_url")
     @classmethod

@@ -32,6 +32,10 @@ class TextEncoder(Protocol):
 
     def encode(self, texts: Sequence[str]) -> Vectors: ...
 
+    def __hash__(self) -> int:
+        """Encoders are compared by identity, so an index built with one can be reused."""
+        ...
+
 
 def snippet_fields(snippet: Snippet) -> list[str]:
     """The texts a snippet is compared on: its title, its body and each example question."""
