@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -157,7 +157,7 @@ class LexicalIndex:
         question_doc: list[int] = []
         question_terms: list[frozenset[str]] = []
         lengths: list[float] = []
-        seen_words: Counter[str] = Counter()
+        seen_words: set[str] = set()
         surface, stem = analyzer.surface, analyzer.stem
 
         def analyse(text: str) -> list[str]:
@@ -226,10 +226,9 @@ class LexicalIndex:
         self._question_mass = np.asarray(
             [sum(self._idf[t] for t in terms) for terms in question_terms], dtype=np.float64
         )
-        # Sorted, with how often each word occurs, so typo correction breaks ties the same way
-        # in every process: closest first, then the more common word, then alphabetical.
+        # Sorted, so typo correction breaks ties the same way in every process: closest first,
+        # then the word in more snippets, then alphabetical.
         self._surface = {word: stem(word) for word in sorted(seen_words)}
-        self._frequency = dict(seen_words)
         self._surface_by_length: dict[int, list[str]] = defaultdict(list)
         for word in self._surface:
             self._surface_by_length[len(word)].append(word)
@@ -258,7 +257,10 @@ class LexicalIndex:
         )
         if not matches:
             return None
-        best = min(matches, key=lambda m: (m[1], -self._frequency[m[0]], m[0]))
+        best = min(
+            matches,
+            key=lambda m: (m[1], -len(self._postings[self._surface[m[0]]].docs), m[0]),
+        )
         return str(best[0])
 
     def query_terms(self, query: str) -> QueryTerms:
