@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SHARED ?= ../shared
 
-.PHONY: run test lint typecheck contracts knowledge originality pytest eval bench clean
+.PHONY: run test test-lowest lock lint typecheck contracts knowledge originality pytest eval bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -52,3 +52,11 @@ bench: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+
+# The declared minimum versions, tested: the lowest release of every direct dependency.
+LOWEST := .venv-lowest
+test-lowest: $(VENV)/.installed
+	rm -rf $(LOWEST)
+	$(BIN)/uv venv --quiet --python $(PYTHON) $(LOWEST)
+	$(BIN)/uv pip install --quiet --python $(LOWEST)/bin/python --resolution lowest-direct -e ".[dev]"
+	$(LOWEST)/bin/pytest -q -p no:cacheprovider

@@ -12,8 +12,7 @@ import platformdirs
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent
-SHIPPED_KNOWLEDGE = PACKAGE_ROOT / "knowledge"
+from bot.resources import SHIPPED_KNOWLEDGE
 
 
 def default_database_url() -> str:
@@ -97,6 +96,8 @@ def load_settings(**overrides: object) -> Settings:
         lines = []
         for detail in error.errors():
             name = str(detail["loc"][0]) if detail["loc"] else "settings"
+            field = Settings.model_fields.get(name)
+            name = field.alias if field is not None and field.alias else name
             message = detail["msg"].removeprefix("Value error, ")
             lines.append(f"{name}: {message}")
         raise SettingsError("Configuration problem:\n  " + "\n  ".join(lines)) from None

@@ -15,6 +15,7 @@ from bot.core.moderation import GAP_WINDOW, ModerationService, draft_from_values
 from bot.core.ports import Clock, DeliveryRepository, Exporter, Messenger, Repositories
 from bot.core.progress import ProgressService, TrackState
 from bot.core.reply import Button, Reply
+from bot.core.telemetry import NO_TELEMETRY, Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -56,16 +57,18 @@ class PmAdvice:
         exporter: Exporter,
         messengers: Mapping[str, Messenger] | None = None,
         deliveries: DeliveryRepository | None = None,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         self.knowledge = knowledge
         self.repositories = repositories
         self.clock = clock
         self.messengers: dict[str, Messenger] = dict(messengers or {})
-        self.library = SnippetLibrary(knowledge, repositories, clock)
-        self.advice = AdviceService(self.library, repositories, clock)
+        self.telemetry = telemetry
+        self.library = SnippetLibrary(knowledge, repositories, clock, telemetry=telemetry)
+        self.advice = AdviceService(self.library, repositories, clock, telemetry)
         self.progress = ProgressService(knowledge, repositories, clock, deliveries)
         self.moderation = ModerationService(
-            self.library, repositories, clock, exporter, notify=self._notify
+            self.library, repositories, clock, exporter, notify=self._notify, telemetry=telemetry
         )
 
     async def overview(self, actor: Actor, gaps: int = 5) -> Overview:

@@ -32,6 +32,7 @@ from bot.core.reply import (
     Reply,
     ReplyField,
 )
+from bot.core.telemetry import NO_TELEMETRY, Telemetry
 from bot.core.text import clean_input
 from bot.core.validation import BODY_MAX, BODY_WORDS, TITLE_MAX, looks_unsafe
 
@@ -89,8 +90,10 @@ class ModerationService:
         clock: Clock,
         exporter: Exporter,
         notify: Notify | None = None,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         self._library = library
+        self._telemetry = telemetry
         self._repos = repositories
         self._clock = clock
         self._exporter = exporter
@@ -154,6 +157,7 @@ class ModerationService:
         stored = await self._repos.suggestions.add(
             NewSuggestion(actor.user, clean.title, clean.body, clean.topics, self._clock.now())
         )
+        self._telemetry.suggestion()
         return Reply(
             title="Thanks, suggestion received",
             body=(
