@@ -11,6 +11,8 @@ from typing import Annotated
 import platformdirs
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.resources import SHIPPED_KNOWLEDGE
 
@@ -44,6 +46,12 @@ class Settings(BaseSettings):
         default=30.0, ge=1, le=3600, alias="PMADVICE_NUDGE_TICK_SECONDS"
     )
 
+    log_format: str = Field(default="text", alias="PMADVICE_LOG_FORMAT")
+    http_host: str = Field(default="127.0.0.1", alias="PMADVICE_HTTP_HOST")
+    http_port: int | None = Field(default=None, ge=0, le=65535, alias="PMADVICE_HTTP_PORT")
+    """Health, readiness, metrics (and Slack's HTTP mode, web pages) on this port."""
+    metrics_token: SecretStr | None = Field(default=None, alias="PMADVICE_METRICS_TOKEN")
+
     slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
@@ -67,6 +75,16 @@ class Settings(BaseSettings):
             value = "sqlite+aiosqlite://" + value[len("sqlite://") :]
         elif value.startswith("postgresql://"):
             value = "postgresql+asyncpg://" + value[len("postgresql://") :]
+        try:
+            parsed = make_url(value)
+            _ = parsed.port
+        except (ArgumentError, ValueError):
+            raise ValueError(
+                "is not a valid URL; use sqlite+aiosqlite:///path/to/file.db or "
+                "postgresql+asyncpg://user:password@host:5432/db"
+            ) from None
+        if parsed.get_backend_name() == "postgresql" and not parsed.database:
+            raise ValueError("name the database: postgresql+asyncpg://user@host:5432/db")
         return value
 
     @field_validator("knowledge_dir")
@@ -75,6 +93,14 @@ class Settings(BaseSettings):
         if not (value / "snippets").is_dir():
             raise ValueError(f"{value} has no snippets/ folder; point it at a knowledge directory")
         return value
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        style = value.strip().lower()
+        if style not in {"text", "json"}:
+            raise ValueError("use text or json")
+        return style
 
     @field_validator("log_level")
     @classmethod

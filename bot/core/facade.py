@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from bot.core import commands as c
 from bot.core.advice import AdviceService
+from bot.core.context import new_request_id
 from bot.core.library import SnippetLibrary
 from bot.core.models import Actor, GapCount, Knowledge, Subscription, UserRef
 from bot.core.moderation import GAP_WINDOW, ModerationService, draft_from_values
@@ -82,10 +83,12 @@ class PmAdvice:
 
     async def handle(self, actor: Actor, text: str) -> Reply:
         """Run what the member typed after /pmadvice (or a button's command)."""
+        new_request_id()
         return await self.dispatch(actor, c.parse(text))
 
     async def submit_form(self, actor: Actor, command: str, values: Mapping[str, str]) -> Reply:
         """Run a submitted form: `command` is the form's command, e.g. `suggest` or `edit <id>`."""
+        new_request_id()
         draft = draft_from_values(dict(values))
         parsed = c.parse(command)
         if isinstance(parsed, c.Reject):
@@ -113,8 +116,8 @@ class PmAdvice:
             return Reply(
                 title="Something went wrong on my side",
                 body=(
-                    "Sorry, I couldn't finish that. Nothing you sent was lost; please try again "
-                    "in a minute. If it keeps happening, tell a moderator."
+                    "Sorry, I couldn't save that; please try again in a minute. If it keeps "
+                    "happening, tell a moderator."
                 ),
             )
         return await self._with_notice(actor.user, reply)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,6 +14,10 @@ from bot.core.models import Knowledge, Snippet, SnippetRevision, VoteTally
 from bot.core.ports import Clock, Repositories
 from bot.core.ranking import Analyzer, RankingConfig, SearchIndex
 from bot.core.telemetry import NO_TELEMETRY, Telemetry
+
+log = logging.getLogger(__name__)
+
+DATABASE_RETRY = timedelta(seconds=5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +104,27 @@ class SnippetLibrary:
         self._stale = True
 
     async def _load(self, previous: LibraryState | None) -> LibraryState:
-        revisions = await self._repos.revisions.latest()
-        votes: dict[str, VoteTally] = await self._repos.feedback.tallies()
+        try:
+            revisions = await self._repos.revisions.latest()
+            votes: dict[str, VoteTally] = await self._repos.feedback.tallies()
+        except Exception as error:
+            # The database is away: keep answering from what we have (the last state, or
+            # the shipped catalog alone) and look again soon.
+            log.warning("snippet changes unavailable (%s); answering from the catalog", error)
+            retry_at = self._clock.now() - self._ttl + DATABASE_RETRY
+            if previous is not None:
+                return dataclasses.replace(previous, loaded_at=retry_at)
+            revisions, votes = [], {}
+            state = await self._build(previous, revisions, votes)
+            return dataclasses.replace(state, loaded_at=retry_at, source=())
+        return await self._build(previous, revisions, votes)
+
+    async def _build(
+        self,
+        previous: LibraryState | None,
+        revisions: list[SnippetRevision],
+        votes: dict[str, VoteTally],
+    ) -> LibraryState:
         source = (tuple(revisions), tuple(sorted(votes.items())))
         if previous is not None and previous.source == source:
             return dataclasses.replace(previous, loaded_at=self._clock.now())

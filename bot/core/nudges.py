@@ -24,6 +24,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.core.context import current_delivery
 from bot.core.models import Exercise, ProgressEntry
 from bot.core.ports import (
     ClaimedDelivery,
@@ -403,6 +404,7 @@ class NudgeEngine:
         return True
 
     async def _deliver(self, claim: ClaimedDelivery, fanout: _Fanout) -> None:
+        current_delivery.set(str(claim.id))  # this task's log lines name the delivery
         fanout.ends[claim.id] = await self._deliver_one(claim, fanout)
 
     async def _deliver_one(self, claim: ClaimedDelivery, fanout: _Fanout) -> DeliveryStatus:

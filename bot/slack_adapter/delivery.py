@@ -24,7 +24,7 @@ RESPONSE_URL_TIMEOUT = 10
 
 SORRY = Reply(
     title="Something went wrong on my side",
-    body="Sorry, I couldn't finish that. Please try again in a minute; nothing you sent was lost.",
+    body="Sorry, I couldn't save that; please try again in a minute.",
 )
 
 
