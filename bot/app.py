@@ -29,7 +29,6 @@ from bot.runtime import (
     Runtime,
     StartupError,
 )
-from bot.scheduling import NudgeScheduler
 from bot.settings import Settings
 from bot.storage.deliveries import SqlDeliveryRepository
 from bot.storage.engine import create_engine, is_sqlite
@@ -47,6 +46,7 @@ if TYPE_CHECKING:  # imported when a listener is made: one-shot commands never n
     from prometheus_client import CollectorRegistry
 
     from bot.http_listener import HttpListener
+    from bot.scheduling import NudgeScheduler
 
 __all__ = [
     "BackgroundService",
@@ -242,6 +242,8 @@ def background_services(runtime: Runtime) -> list[BackgroundService]:
 
 
 def nudge_scheduler(runtime: Runtime) -> NudgeScheduler:
+    from bot.scheduling import NudgeScheduler
+
     interval = timedelta(seconds=runtime.settings.nudge_tick_seconds)
     return NudgeScheduler(nudge_engine(runtime, runtime.facade.telemetry), interval)
 

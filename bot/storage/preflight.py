@@ -122,6 +122,7 @@ def lock_sqlite(url: str) -> IO[bytes] | None:
         return None
     import fcntl
 
+    check_sqlite_writable(url)
     handle = open(f"{path}.lock", "a+b")  # noqa: SIM115 (held for the life of the process)
     try:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
