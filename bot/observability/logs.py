@@ -15,7 +15,7 @@ from bot.core.context import current_delivery, current_request
 REDACTED = "[redacted]"
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s%(ids)s"
 JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s"
-QUIET = ("aiosqlite", "asyncio", "alembic.runtime.migration", "apscheduler", "aiohttp.access")
+QUIET = ("aiosqlite", "asyncio", "alembic", "apscheduler", "aiohttp.access")
 
 
 class ContextFilter(logging.Filter):
