@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
+import asyncio
 import sys
+from asyncio.subprocess import PIPE
 from pathlib import Path
 
 import pytest
@@ -24,17 +25,24 @@ async def test_six_replicas_upgrading_at_once_all_succeed(
     async with fresh_database("postgres", request, tmp_path) as url:
         env = environment(tmp_path, PMADVICE_DATABASE_URL=url)
         replicas = [
-            subprocess.Popen(
-                [sys.executable, "-m", "bot", "db", "upgrade"],
+            await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bot",
+                "db",
+                "upgrade",
                 env=env,
                 cwd=ROOT,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
+                stdout=PIPE,
+                stderr=PIPE,
             )
             for _ in range(REPLICAS)
         ]
-        results = [(p.wait(timeout=120), *p.communicate()) for p in replicas]
+        outputs = await asyncio.wait_for(asyncio.gather(*(p.communicate() for p in replicas)), 180)
+        results = [
+            (p.returncode, out.decode(), err.decode())
+            for p, (out, err) in zip(replicas, outputs, strict=True)
+        ]
 
         for code, out, err in results:
             assert code == 0, err

@@ -120,7 +120,8 @@ async def test_slack_http_mode_serves_probes_and_metrics_and_stops_cleanly(
     assert code == 0, err
     assert took < STOP_WITHIN
     assert "Traceback" not in err
-    assert SIGNING_SECRET not in err and BOT_TOKEN not in err
+    assert SIGNING_SECRET not in err
+    assert BOT_TOKEN not in err
     assert '"message": "stopped"' in err  # JSON lines
 
 
