@@ -145,7 +145,10 @@ def known_secrets(settings: Settings) -> list[str]:
 
 
 def http_listener(
-    settings: Settings, port: int | None = None, registry: CollectorRegistry | None = None
+    settings: Settings,
+    port: int | None = None,
+    registry: CollectorRegistry | None = None,
+    host: str | None = None,
 ) -> HttpListener | None:
     """The process's HTTP listener, if it should have one (a port set, or Slack over HTTP)."""
     chosen = port if port is not None else settings.http_port
@@ -153,8 +156,10 @@ def http_listener(
         return None
     from bot.http_listener import HttpListener
 
+    if "http_host" in settings.model_fields_set or host is None:
+        host = settings.http_host
     token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
-    return HttpListener(settings.http_host, chosen, registry=registry, metrics_token=token)
+    return HttpListener(host, chosen, registry=registry, metrics_token=token)
 
 
 def watch_readiness(

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import shutil
 import signal
 import sys
@@ -207,7 +208,10 @@ async def _serve(settings: Settings, platforms: list[str], options: dict[str, An
     _stop_on_signals(stop)
     lock = lock_sqlite(settings.database_url)
     telemetry = PrometheusTelemetry()
-    listener = http_listener(settings, options.get("port"), telemetry.registry)
+    # Slack's HTTP mode has always listened on all interfaces (PMADVICE_SLACK_HOST) unless
+    # PMADVICE_HTTP_HOST says otherwise.
+    host = os.environ.get("PMADVICE_SLACK_HOST", "0.0.0.0") if options.get("http") else None
+    listener = http_listener(settings, options.get("port"), telemetry.registry, host)
     try:
         async with build_runtime(settings, telemetry=telemetry) as runtime:
             probe = DatabaseProbe(runtime.engine)
