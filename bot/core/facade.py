@@ -213,10 +213,17 @@ class PmAdvice:
 
     async def _with_notice(self, user: UserRef, reply: Reply) -> Reply:
         """Tell the member, once, about something that happened while they were away."""
-        subscription = await self.repositories.subscriptions.get(user)
-        if subscription is None or not subscription.notice:
+        try:
+            subscription = await self.repositories.subscriptions.get(user)
+            if subscription is None or not subscription.notice:
+                return reply
+            await self.repositories.subscriptions.save(
+                dataclasses.replace(subscription, notice=None)
+            )
+        except Exception:
+            # A notice can wait for the next reply; the one in hand must not be lost to it.
+            log.warning("could not read or clear a member's notice", exc_info=True)
             return reply
-        await self.repositories.subscriptions.save(dataclasses.replace(subscription, notice=None))
         note = f"_{subscription.notice}_"
         return dataclasses.replace(reply, body=f"{note}\n\n{reply.body}" if reply.body else note)
 

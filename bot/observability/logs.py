@@ -53,17 +53,20 @@ class RedactingFilter(logging.Filter):
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = self.redact(record.exc_text)
+            # Formatters print exc_text when exc_info is gone, rather than format it afresh.
+            record.exc_text, record.exc_info = self.redact(record.exc_text), None
         return True
 
 
 def formatter(style: str) -> logging.Formatter:
     if style == "json":
+        from pythonjsonlogger.core import RESERVED_ATTRS
         from pythonjsonlogger.json import JsonFormatter
 
         return JsonFormatter(
             JSON_FIELDS + " %(request_id)s %(delivery_id)s",
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            reserved_attrs=[*RESERVED_ATTRS, "ids"],
         )
     return logging.Formatter(TEXT_FORMAT)
 
