@@ -13,13 +13,15 @@ RUN python -m venv /opt/pmadvice
 WORKDIR /src
 # Dependencies in their own layer, from the lock file: a code change does not reinstall them.
 COPY requirements.lock ./
-RUN pip install -r requirements.lock
+RUN pip install -r requirements.lock "setuptools>=77" wheel
 # The package, not editable: the wheel carries knowledge/ and migrations/ (see setup.py).
 COPY pyproject.toml setup.py README.md LICENSE ./
 COPY bot ./bot
 COPY knowledge ./knowledge
 COPY migrations ./migrations
-RUN pip install --no-deps . && pmadvice knowledge check
+RUN pip install --no-deps --no-build-isolation . \
+    && pip uninstall --yes setuptools wheel \
+    && pmadvice knowledge check
 
 # --- run: the environment only, as an unprivileged user ---------------------------------------
 FROM ${PYTHON_IMAGE}

@@ -215,6 +215,7 @@ async def _serve(settings: Settings, platforms: list[str], options: dict[str, An
     try:
         async with build_runtime(settings, telemetry=telemetry) as runtime:
             probe = DatabaseProbe(runtime.engine)
+            await runtime.facade.library.state()  # the search index, built before the first ask
             options["listener"] = listener
             services = [await load_factory(name)(runtime, dict(options)) for name in platforms]
             if listener is not None:
@@ -251,6 +252,7 @@ def _console(args: argparse.Namespace, settings: Settings) -> int:
             runtime.facade.messengers[Platform.CONSOLE.value] = ConsoleMessenger(session.console)
             nudges = nudge_scheduler(runtime)
             probe = DatabaseProbe(runtime.engine)
+            await runtime.facade.library.state()
             await nudges.start()
             await probe.start()
             if listener is not None:
