@@ -3,9 +3,12 @@ traceback: the real command in a subprocess, as an operator meets it."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -104,3 +107,28 @@ def test_a_second_bot_on_one_sqlite_file_is_refused(tmp_path: Path) -> None:
         first.wait(timeout=30)
     # One-shot commands still work beside a running bot.
     assert pmadvice("search", "roadmaps", env=env).returncode == 0
+
+
+@contextlib.contextmanager
+def read_only(path: Path) -> Iterator[None]:
+    """The file as a read-only disk or an immutable file presents it (root ignores modes)."""
+    if os.getuid() != 0:
+        path.chmod(0o444)
+        yield
+        path.chmod(0o644)
+        return
+    if subprocess.run(["chattr", "+i", str(path)], check=False).returncode != 0:
+        pytest.skip("chattr is not available to make a file read-only for root")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], check=False)
+
+
+def test_a_read_only_sqlite_file_is_noticed_at_start_up(tmp_path: Path) -> None:
+    env = environment(tmp_path)
+    assert pmadvice("db", "upgrade", env=env).returncode == 0
+    with read_only(tmp_path / "data" / "bot.db"):
+        result = pmadvice("run", "console", env=env, stdin="subscribe tue 09:00 UTC\n")
+    assert_one_clear_line(result, "PMADVICE_DATABASE_URL")
+    assert "read-only" in result.stderr
