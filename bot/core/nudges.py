@@ -384,7 +384,7 @@ class NudgeEngine:
             except Exception as error:
                 log.warning("nudges: could not renew leases (%s)", type(error).__name__)
 
-    async def release(self) -> int:
+    async def release_claims(self) -> int:
         """Give back whatever this process still holds (after a tick was cut short)."""
         return await self._deliveries.release(self.owner, self._clock.now())
 

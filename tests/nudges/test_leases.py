@@ -171,7 +171,7 @@ async def test_a_stopping_process_gives_back_what_it_still_holds(world: World) -
     assert await world.deliveries.mark_sending(claims[0], "leaving", start)
 
     engine = world.engine({}, owner="leaving")
-    assert await engine.release() == 2
+    assert await engine.release_claims() == 2
 
     rows = await world.rows()
     assert {r.status for r in rows} == {DeliveryStatus.PENDING}
