@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.catalog import YamlExporter, load_knowledge
 from bot.core.facade import PmAdvice
+from bot.core.models import Knowledge
 from bot.core.nudges import NudgeEngine, NudgePolicy
 from bot.core.ports import Clock, Messenger, SystemClock
 from bot.core.telemetry import NO_TELEMETRY, Telemetry
@@ -99,8 +100,10 @@ async def build_runtime(
     messengers: Mapping[str, Messenger] | None = None,
     migrate: bool = True,
     telemetry: Telemetry = NO_TELEMETRY,
+    knowledge: Knowledge | None = None,
 ) -> AsyncIterator[Runtime]:
-    knowledge = load_knowledge(settings.knowledge_dir)
+    """Everything a bot process runs on; `knowledge` is loaded from the settings unless given."""
+    knowledge = knowledge or load_knowledge(settings.knowledge_dir)
     url = settings.database_url
     check_sqlite_writable(url)
     engine = create_engine(url)
@@ -221,7 +224,7 @@ async def serve(
     started: list[PlatformService | BackgroundService | HttpListener] = []
     try:
         for service in services:
-            runtime.facade.messengers[service.platform] = service.messenger
+            runtime.facade.register_messenger(service.platform, service.messenger)
             await service.start()
             started.append(service)
             log.info("%s is ready", service.platform)

@@ -215,7 +215,7 @@ async def _serve(settings: Settings, platforms: list[str], options: dict[str, An
     try:
         async with build_runtime(settings, telemetry=telemetry) as runtime:
             probe = DatabaseProbe(runtime.engine)
-            await runtime.facade.library.state()  # the search index, built before the first ask
+            await runtime.facade.warm_up()
             options["listener"] = listener
             services = [await load_factory(name)(runtime, dict(options)) for name in platforms]
             if listener is not None:
@@ -249,10 +249,12 @@ def _console(args: argparse.Namespace, settings: Settings) -> int:
         async with build_runtime(settings, telemetry=telemetry) as runtime:
             session = ConsoleSession(runtime.facade.handle, runtime.facade.submit_form, actor)
             # Nudges for console members are delivered by printing them here.
-            runtime.facade.messengers[Platform.CONSOLE.value] = ConsoleMessenger(session.console)
+            runtime.facade.register_messenger(
+                Platform.CONSOLE.value, ConsoleMessenger(session.console)
+            )
             nudges = nudge_scheduler(runtime)
             probe = DatabaseProbe(runtime.engine)
-            await runtime.facade.library.state()
+            await runtime.facade.warm_up()
             await nudges.start()
             await probe.start()
             if listener is not None:
@@ -302,7 +304,7 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
     async def go() -> None:
         async with build_runtime(settings) as runtime:
             for query in queries:
-                result = await runtime.facade.advice.search(query, limit=limit)
+                result = await runtime.facade.search(query, limit=limit)
                 if args.json:
                     print(json.dumps({
                         "query": query,
@@ -431,7 +433,7 @@ def _nudges_run_once(args: argparse.Namespace, settings: Settings) -> int:
             from bot.console_adapter import ConsoleMessenger, terminal
 
             shown = _stderr_console() if args.json else terminal()
-            runtime.facade.messengers[Platform.CONSOLE.value] = ConsoleMessenger(shown)
+            runtime.facade.register_messenger(Platform.CONSOLE.value, ConsoleMessenger(shown))
             engine = nudge_engine(runtime)
             report = await (engine.preview() if args.dry_run else engine.tick())
             return report.as_dict()

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
+from importlib.metadata import PackageNotFoundError, version
 
 from bot.core.library import SnippetLibrary
 from bot.core.models import Actor, SearchResult, Snippet
 from bot.core.ports import Clock, Repositories
 from bot.core.presenter import (
+    about_reply,
     decline_reply,
     shared_snippet_reply,
     snippet_reply,
@@ -89,7 +91,7 @@ class AdviceService:
 
     async def show(self, snippet_id: str) -> Reply:
         state = await self._library.state()
-        snippet = state.index.get(snippet_id)
+        snippet = state.get(snippet_id)
         if snippet is None:
             return self._missing(snippet_id, retired=snippet_id in state.retired)
         related = await self._same_topic(snippet.id, snippet.topics, 2)
@@ -97,16 +99,17 @@ class AdviceService:
 
     async def share(self, actor: Actor, snippet_id: str) -> Reply:
         state = await self._library.state()
-        snippet = state.index.get(snippet_id)
+        snippet = state.get(snippet_id)
         if snippet is None:
             return self._missing(snippet_id, retired=snippet_id in state.retired)
         return shared_snippet_reply(snippet, self._library.knowledge, actor.display_name)
 
     async def vote(self, actor: Actor, snippet_id: str, value: int) -> Reply:
         state = await self._library.state()
-        if state.index.get(snippet_id) is None:
+        snippet = state.get(snippet_id)
+        if snippet is None:
             return self._missing(snippet_id, retired=snippet_id in state.retired)
-        await self._repos.feedback.vote(actor.user, snippet_id, value, self._clock.now())
+        await self._repos.feedback.vote(actor.user, snippet.id, value, self._clock.now())
         self._telemetry.vote(value > 0)
         if value > 0:
             return Reply(body="Thanks! Glad it helped. Your vote nudges it up for others too.")
@@ -116,6 +119,17 @@ class AdviceService:
                 "have helped, `suggest` it and a moderator will take a look."
             ),
             buttons=(Button("Suggest a snippet", "suggest"),),
+        )
+
+    async def about(self) -> Reply:
+        state = await self._library.state()
+        try:
+            release = version("pmadvice")
+        except PackageNotFoundError:
+            release = "unknown"
+        knowledge = self._library.knowledge
+        return about_reply(
+            release, len(state.snippets), len(knowledge.topics), len(knowledge.exercises)
         )
 
     async def topics(self) -> Reply:

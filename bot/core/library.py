@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.core.models import Knowledge, Snippet, SnippetRevision, VoteTally
+from bot.core.models import Knowledge, Snippet, SnippetRevision, Topic, VoteTally
 from bot.core.ports import Clock, Repositories
 from bot.core.ranking import Analyzer, RankingConfig, SearchIndex
 from bot.core.telemetry import NO_TELEMETRY, Telemetry
@@ -26,6 +27,8 @@ class LibraryState:
     revisions: dict[str, SnippetRevision]
     retired: frozenset[str]
     loaded_at: datetime
+    aliases: dict[str, str] = field(default_factory=dict)
+    """Retired catalog ids -> the live snippet that absorbed them."""
     source: tuple[object, ...] = ()
     """What the index was built from; an unchanged source is not rebuilt."""
 
@@ -33,12 +36,24 @@ class LibraryState:
     def snippets(self) -> tuple[Snippet, ...]:
         return self.index.snippets
 
+    def resolve(self, snippet_id: str) -> str:
+        """The live id for `snippet_id`: itself, or the snippet that absorbed it."""
+        return self.aliases.get(snippet_id, snippet_id)
+
+    def get(self, snippet_id: str) -> Snippet | None:
+        return self.index.get(self.resolve(snippet_id))
+
 
 def merge(
     catalog: tuple[Snippet, ...], revisions: list[SnippetRevision]
 ) -> tuple[list[Snippet], frozenset[str]]:
-    """Edits override catalog entries, retirements hide them, new ids are added."""
-    latest = {r.snippet_id: r for r in revisions}
+    """Edits override catalog entries, retirements hide them, new ids are added.
+
+    Chat changes to an id the catalog has since merged into another snippet are superseded
+    by that merge, so they never bring the old snippet back.
+    """
+    absorbed = {old for s in catalog for old in s.replaces}
+    latest = {r.snippet_id: r for r in revisions if r.snippet_id not in absorbed}
     merged: list[Snippet] = []
     for snippet in catalog:
         revision = latest.pop(snippet.id, None)
@@ -51,12 +66,40 @@ def merge(
     return merged, retired
 
 
+@functools.cache
+def shared_analyzer() -> Analyzer:
+    """One analyzer per process: it is pure, and its stemming cache is worth keeping warm
+    across index rebuilds (stemming is most of the cost of building an index)."""
+    return Analyzer()
+
+
+IndexKey = tuple[tuple[str, VoteTally], ...]
+
+
+def _frozen(votes: dict[str, VoteTally]) -> IndexKey:
+    return tuple(sorted(votes.items()))
+
+
+def _built_index(
+    factory: Callable[..., SearchIndex],
+    snippets: tuple[Snippet, ...],
+    topics: tuple[Topic, ...],
+    votes: IndexKey,
+    config: RankingConfig | None,
+) -> SearchIndex:
+    """Runs in a worker thread, so with an analyzer of its own: the stemmer inside one is not
+    safe to share with searches that run on the event loop meanwhile."""
+    topic_map = {t.slug: t for t in topics}
+    return factory(snippets, topic_map, dict(votes), config=config, analyzer=Analyzer())
+
+
 class SnippetLibrary:
     """Keeps a search index over the merged snippets, rebuilt when stale or changed here.
 
     Other processes' changes show up within `ttl`; this process's own changes immediately.
-    A rebuild happens only when the revisions or votes changed, runs in a worker thread (so
-    the event loop keeps answering meanwhile) and swaps the finished index in at once.
+    An index is a pure function of what it indexes, so a reload that finds nothing changed
+    (the usual case every `ttl`) keeps it; a rebuild runs in a worker thread (the event loop
+    keeps answering meanwhile) and the finished index is swapped in at once.
     """
 
     def __init__(
@@ -74,19 +117,14 @@ class SnippetLibrary:
         self._clock = clock
         self._ttl = ttl
         self._config = config
-        self._telemetry = telemetry
-        self._topics = {t.slug: t for t in knowledge.topics}
         self._factory = index_factory
+        self._telemetry = telemetry
         self._state: LibraryState | None = None
         self._stale = False
         self._lock = asyncio.Lock()
 
-    def _fresh(self, state: LibraryState | None) -> bool:
-        return (
-            state is not None
-            and not self._stale
-            and self._clock.now() - state.loaded_at < self._ttl
-        )
+    def _fresh(self, state: LibraryState) -> bool:
+        return not self._stale and self._clock.now() - state.loaded_at < self._ttl
 
     async def state(self) -> LibraryState:
         current = self._state
@@ -106,7 +144,7 @@ class SnippetLibrary:
     async def _load(self, previous: LibraryState | None) -> LibraryState:
         try:
             revisions = await self._repos.revisions.latest()
-            votes: dict[str, VoteTally] = await self._repos.feedback.tallies()
+            tallies = await self._repos.feedback.tallies()
         except Exception as error:
             # The database is away: keep answering from what we have (the last state, or
             # the shipped catalog alone) and look again soon.
@@ -114,26 +152,30 @@ class SnippetLibrary:
             retry_at = self._clock.now() - self._ttl + DATABASE_RETRY
             if previous is not None:
                 return dataclasses.replace(previous, loaded_at=retry_at)
-            revisions, votes = [], {}
-            state = await self._build(previous, revisions, votes)
+            state = await self._build(None, [], {})
             return dataclasses.replace(state, loaded_at=retry_at, source=())
-        return await self._build(previous, revisions, votes)
+        return await self._build(previous, revisions, tallies)
 
     async def _build(
         self,
         previous: LibraryState | None,
         revisions: list[SnippetRevision],
-        votes: dict[str, VoteTally],
+        tallies: dict[str, VoteTally],
     ) -> LibraryState:
-        source = (tuple(revisions), tuple(sorted(votes.items())))
+        aliases = self.knowledge.aliases
+        votes = _frozen(_fold_votes(tallies, aliases))
+        source = (tuple(revisions), votes)
         if previous is not None and previous.source == source:
             return dataclasses.replace(previous, loaded_at=self._clock.now())
         snippets, retired = merge(self.knowledge.snippets, revisions)
         started = time.perf_counter()
-        # A fresh analyzer per build: its stemmer is not safe to share with searches that
-        # run on the event loop meanwhile.
         index = await asyncio.to_thread(
-            self._factory, snippets, self._topics, votes, config=self._config, analyzer=Analyzer()
+            _built_index,
+            self._factory,
+            tuple(snippets),
+            self.knowledge.topics,
+            votes,
+            self._config,
         )
         self._telemetry.index_built(len(snippets), time.perf_counter() - started)
         return LibraryState(
@@ -141,5 +183,42 @@ class SnippetLibrary:
             revisions={r.snippet_id: r for r in revisions},
             retired=retired,
             loaded_at=self._clock.now(),
+            aliases=aliases,
             source=source,
         )
+
+
+async def snippets_matching(library: SnippetLibrary, typed: str, limit: int) -> list[Snippet]:
+    """Live snippets for what a member is typing: titles or ids containing it first, then ranked
+    search hits; with nothing typed, the titles in order."""
+    state = await library.state()
+    query = " ".join(typed.lower().split())
+    if not query:
+        return sorted(state.snippets, key=lambda s: s.title.lower())[:limit]
+    picked = [s for s in state.snippets if query in s.title.lower() or query in s.id]
+    if len(picked) < limit:
+        ids = {s.id for s in picked}
+        hits = state.index.search(typed, limit=limit).hits
+        picked += [h.snippet for h in hits if h.snippet.id not in ids]
+    return picked[:limit]
+
+
+async def snippet_titled(library: SnippetLibrary, title: str, length: int) -> Snippet | None:
+    """The live snippet whose title (cut to `length`, spacing ignored) is exactly `title`."""
+
+    def norm(text: str) -> str:
+        return " ".join(text.lower().split())[:length]
+
+    wanted = norm(title)
+    state = await library.state()
+    return next((s for s in state.snippets if norm(s.title) == wanted), None)
+
+
+def _fold_votes(tallies: dict[str, VoteTally], aliases: dict[str, str]) -> dict[str, VoteTally]:
+    """Votes cast on a retired id count for the snippet that absorbed it."""
+    folded: dict[str, VoteTally] = {}
+    for snippet_id, tally in tallies.items():
+        key = aliases.get(snippet_id, snippet_id)
+        before = folded.get(key, VoteTally())
+        folded[key] = VoteTally(before.up + tally.up, before.down + tally.down)
+    return folded

@@ -15,6 +15,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.core.models import Platform, UserRef
 from bot.core.ports import SendOutcome
 from bot.core.reply import Reply
+from bot.slack_adapter.errors import error_code
+from bot.slack_adapter.errors import retry_after as retry_after_of
+from bot.slack_adapter.errors import status as error_status
 from bot.slack_adapter.render import message
 
 log = logging.getLogger(__name__)
@@ -24,7 +27,6 @@ MARKER_FIELD = "delivery"
 HISTORY_WINDOW = 20
 """Latest DM messages searched for an interrupted nudge (the bot writes little else there)."""
 
-DEFAULT_RETRY_AFTER = 60.0
 DM_CACHE_SIZE = 10_000
 
 PERMANENT_ERRORS = frozenset(
@@ -92,7 +94,7 @@ class SlackMessenger:
                 channel=channel, **message(reply), **_marker(reply)
             )
         except SlackApiError as error:
-            if cached and retry_stale_channel and _error_code(error) == "channel_not_found":
+            if cached and retry_stale_channel and error_code(error) == "channel_not_found":
                 self._channels.pop(user, None)
                 return await self._send(user, reply, retry_stale_channel=False)
             raise
@@ -109,9 +111,7 @@ class SlackMessenger:
                 channel=channel, limit=HISTORY_WINDOW, include_all_metadata=True
             )
         except SlackApiError as error:
-            log.warning(
-                "could not read a DM's history to reconcile a nudge: %s", _error_code(error)
-            )
+            log.warning("could not read a DM's history to reconcile a nudge: %s", error_code(error))
             return None
         except (aiohttp.ClientError, TimeoutError, OSError):
             return None
@@ -136,10 +136,10 @@ class SlackMessenger:
         return channel
 
     def _classify(self, user: UserRef, error: SlackApiError) -> SendOutcome:
-        status = _status(error)
-        code = _error_code(error)
+        status = error_status(error)
+        code = error_code(error)
         if status == 429 or code in {"ratelimited", "rate_limited"}:
-            retry_after = _retry_after(error)
+            retry_after = retry_after_of(error)
             self._blocked_until[user.workspace] = self._clock() + retry_after
             return SendOutcome.rate_limited(retry_after, "Slack rate limit")
         if status >= 500:
@@ -165,25 +165,3 @@ def _marker(reply: Reply) -> dict[str, Any]:
             "event_payload": {MARKER_FIELD: reply.delivery_key},
         }
     }
-
-
-def _status(error: SlackApiError) -> int:
-    status = getattr(error.response, "status_code", 0)
-    return status if isinstance(status, int) else 0
-
-
-def _error_code(error: SlackApiError) -> str:
-    data: Any = getattr(error.response, "data", None)
-    if isinstance(data, dict):
-        return str(data.get("error") or "")
-    return ""
-
-
-def _retry_after(error: SlackApiError) -> float:
-    headers: Any = getattr(error.response, "headers", None) or {}
-    raw = headers.get("Retry-After") or headers.get("retry-after")
-    try:
-        seconds = float(raw)
-    except (TypeError, ValueError):
-        return DEFAULT_RETRY_AFTER
-    return seconds if 0 < seconds <= 3600 else DEFAULT_RETRY_AFTER
