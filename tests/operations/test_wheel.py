@@ -30,8 +30,9 @@ def test_the_wheel_carries_knowledge_and_migrations_and_runs_from_anywhere(
 ) -> None:
     source, dist = tmp_path / "source", tmp_path / "dist"
     shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*SKIPPED))
-    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-        "-w", dist, source, cwd=tmp_path)  # fmt: skip
+    # uv (a development dependency) rather than pip, which uv-made environments lack.
+    run(sys.executable, "-m", "uv", "build", "--wheel", "--no-build-isolation", "--quiet",
+        "--python", sys.executable, "--out-dir", dist, source, cwd=tmp_path)  # fmt: skip
     [wheel] = dist.glob("pmadvice-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "bot/knowledge/topics.yaml" in names
@@ -49,8 +50,8 @@ def test_the_wheel_carries_knowledge_and_migrations_and_runs_from_anywhere(
             cwd=tmp_path).strip()
     )  # fmt: skip
     (site / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    run(sys.executable, "-m", "pip", "--python", python, "install", "--no-deps", "-q", wheel,
-        cwd=tmp_path)  # fmt: skip
+    run(sys.executable, "-m", "uv", "pip", "install", "--python", python, "--no-deps",
+        "--quiet", wheel, cwd=tmp_path)  # fmt: skip
 
     empty = tmp_path / "empty"
     empty.mkdir()
