@@ -20,7 +20,9 @@ from bot.core.facade import PmAdvice
 from bot.core.models import Knowledge
 from bot.core.nudges import NudgeEngine, NudgePolicy
 from bot.core.ports import Clock, Messenger, SystemClock
+from bot.core.ranking import RankingConfig
 from bot.core.telemetry import NO_TELEMETRY, Telemetry
+from bot.embedding import build_encoder
 from bot.observability.logs import configure_logging as _configure_logging
 from bot.observability.probe import DatabaseProbe
 from bot.runtime import (
@@ -101,8 +103,13 @@ async def build_runtime(
     migrate: bool = True,
     telemetry: Telemetry = NO_TELEMETRY,
     knowledge: Knowledge | None = None,
+    warm: bool = True,
 ) -> AsyncIterator[Runtime]:
-    """Everything a bot process runs on; `knowledge` is loaded from the settings unless given."""
+    """Everything a bot process runs on; `knowledge` is loaded from the settings unless given.
+
+    With `warm`, the search index (and the semantic model behind it) is built before this
+    returns, so a bot's first question is answered as fast as any other; commands that never
+    search pass False and never load the model."""
     knowledge = knowledge or load_knowledge(settings.knowledge_dir)
     url = settings.database_url
     check_sqlite_writable(url)
@@ -122,7 +129,11 @@ async def build_runtime(
             messengers,
             deliveries=deliveries,
             telemetry=telemetry,
+            ranking=RankingConfig(answer_threshold=settings.answer_threshold),
+            encoder=build_encoder(settings.semantic_model, settings.cache_dir),
         )
+        if warm:
+            await facade.warm_up()
         yield Runtime(settings, knowledge, engine, repositories, facade, clock, deliveries)
     finally:
         await engine.dispose()

@@ -6,7 +6,7 @@ Call `load_settings()`; there is deliberately no module-level instance.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import platformdirs
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -14,12 +14,17 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.core.ranking import DEFAULT_ANSWER_THRESHOLD
 from bot.resources import SHIPPED_KNOWLEDGE
 
 
 def default_database_url() -> str:
     data_dir = Path(platformdirs.user_data_dir("pmadvice", appauthor=False))
     return f"sqlite+aiosqlite:///{data_dir / 'pmadvice.db'}"
+
+
+def default_cache_dir() -> Path:
+    return Path(platformdirs.user_cache_dir("pmadvice", appauthor=False))
 
 
 def split_ids(value: object) -> object:
@@ -46,6 +51,17 @@ class Settings(BaseSettings):
     nudge_tick_seconds: float = Field(
         default=30.0, ge=1, le=3600, alias="PMADVICE_NUDGE_TICK_SECONDS"
     )
+    answer_threshold: float = Field(
+        default=DEFAULT_ANSWER_THRESHOLD, ge=0, le=1, alias="PMADVICE_ANSWER_THRESHOLD"
+    )
+    """Answer when the estimated chance that the best snippet answers reaches this; below it,
+    decline honestly. Calibrated by `benchmarks/calibrate.py`."""
+    semantic_model: Literal["wordllama", "none"] = Field(
+        default="wordllama", alias="PMADVICE_SEMANTIC_MODEL"
+    )
+    """The offline embedding model used beside the lexical ranker, or none."""
+    cache_dir: Path = Field(default_factory=default_cache_dir, alias="PMADVICE_CACHE_DIR")
+    """Where the semantic model's word vectors are kept between runs (safe to delete)."""
 
     log_format: str = Field(default="text", alias="PMADVICE_LOG_FORMAT")
     http_host: str = Field(default="127.0.0.1", alias="PMADVICE_HTTP_HOST")

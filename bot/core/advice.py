@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections import Counter
@@ -42,7 +43,7 @@ class AdviceService:
     async def search(self, query: str, limit: int = 3, offset: int = 0) -> SearchResult:
         state = await self._library.state()
         result = state.index.search(query, limit=limit + offset)
-        return SearchResult(query=result.query, hits=result.hits[offset:])
+        return dataclasses.replace(result, hits=result.hits[offset:])
 
     async def ask(self, query: str, offset: int = 0) -> Reply:
         query = clean_input(query, QUERY_MAX)
@@ -67,11 +68,13 @@ class AdviceService:
                 )
             await self._record_gap(query)
             self._telemetry.question(False, time.perf_counter() - started)
-            return decline_reply(query, knowledge)
+            return decline_reply(query, knowledge, result.corrections)
         best, *related = (hit.snippet for hit in result.hits)
         if len(related) < 2:
             related.extend(await self._same_topic(best.id, best.topics, 2 - len(related)))
-        reply = snippet_reply(best, knowledge, related, query=query, offset=offset)
+        reply = snippet_reply(
+            best, knowledge, related, query=query, offset=offset, corrections=result.corrections
+        )
         if not offset:
             self._telemetry.question(True, time.perf_counter() - started)
         return reply

@@ -15,9 +15,11 @@ from bot.core.library import SnippetLibrary, snippet_titled, snippets_matching
 from bot.core.models import Actor, Knowledge, SearchResult, Snippet, Topic, UserRef
 from bot.core.ports import Clock, DeliveryRepository, Exporter, Messenger, Repositories
 from bot.core.progress import ProgressService
+from bot.core.ranking import Explanation, RankingConfig
 from bot.core.reply import SORRY, Reply
 from bot.core.reports import Overview, Reports
 from bot.core.review import ReviewWorkflow
+from bot.core.semantic import TextEncoder
 from bot.core.services import Services
 from bot.core.telemetry import NO_TELEMETRY, Telemetry
 
@@ -36,13 +38,17 @@ class PmAdvice:
         messengers: Mapping[str, Messenger] | None = None,
         deliveries: DeliveryRepository | None = None,
         telemetry: Telemetry = NO_TELEMETRY,
+        ranking: RankingConfig | None = None,
+        encoder: TextEncoder | None = None,
     ) -> None:
         self.knowledge = knowledge
         self.repositories = repositories
         self.clock = clock
         self.messengers: dict[str, Messenger] = dict(messengers or {})
         self.telemetry = telemetry
-        self.library = SnippetLibrary(knowledge, repositories, clock, telemetry=telemetry)
+        self.library = SnippetLibrary(
+            knowledge, repositories, clock, config=ranking, encoder=encoder, telemetry=telemetry
+        )
         self.advice = AdviceService(self.library, repositories, clock, telemetry)
         self.progress = ProgressService(knowledge, repositories, clock, deliveries)
         self.curation = CurationService(self.library, repositories, clock)
@@ -91,6 +97,11 @@ class PmAdvice:
     async def search(self, query: str, limit: int = 3) -> SearchResult:
         """The ranked matches for a query, without recording anything (`pmadvice search`)."""
         return await self.advice.search(query, limit=limit)
+
+    async def explain(self, query: str, limit: int = 3) -> Explanation:
+        """Why a query is answered or declined: the signals behind each hit (`search --explain`)."""
+        state = await self.library.state()
+        return state.index.explain(query, limit=limit)
 
     def register_messenger(self, platform: str, messenger: Messenger) -> None:
         """Where replies to this platform's members go when they are not answering a request

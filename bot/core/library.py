@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from bot.core.models import Knowledge, Snippet, SnippetRevision, Topic, VoteTally
 from bot.core.ports import Clock, Repositories
 from bot.core.ranking import Analyzer, RankingConfig, SearchIndex
+from bot.core.semantic import TextEncoder
 from bot.core.telemetry import NO_TELEMETRY, Telemetry
 
 log = logging.getLogger(__name__)
@@ -86,11 +87,14 @@ def _built_index(
     topics: tuple[Topic, ...],
     votes: IndexKey,
     config: RankingConfig | None,
+    encoder: TextEncoder | None = None,
 ) -> SearchIndex:
     """Runs in a worker thread, so with an analyzer of its own: the stemmer inside one is not
     safe to share with searches that run on the event loop meanwhile."""
     topic_map = {t.slug: t for t in topics}
-    return factory(snippets, topic_map, dict(votes), config=config, analyzer=Analyzer())
+    return factory(
+        snippets, topic_map, dict(votes), config=config, analyzer=Analyzer(), encoder=encoder
+    )
 
 
 class SnippetLibrary:
@@ -111,6 +115,7 @@ class SnippetLibrary:
         config: RankingConfig | None = None,
         index_factory: Callable[..., SearchIndex] = SearchIndex,
         telemetry: Telemetry = NO_TELEMETRY,
+        encoder: TextEncoder | None = None,
     ) -> None:
         self.knowledge = knowledge
         self._repos = repositories
@@ -119,6 +124,7 @@ class SnippetLibrary:
         self._config = config
         self._factory = index_factory
         self._telemetry = telemetry
+        self._encoder = encoder
         self._state: LibraryState | None = None
         self._stale = False
         self._lock = asyncio.Lock()
@@ -176,6 +182,7 @@ class SnippetLibrary:
             self.knowledge.topics,
             votes,
             self._config,
+            self._encoder,
         )
         self._telemetry.index_built(len(snippets), time.perf_counter() - started)
         return LibraryState(
