@@ -16,10 +16,10 @@ BOT_SCOPES = (
     "commands",
     "chat:write",
     "im:write",
+    "im:history",
     "users:read",
     "usergroups:read",
     "app_mentions:read",
-    "im:history",
 )
 """The bot scopes the install link asks for; a test holds them equal to slack-manifest.yaml."""
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable
+from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -21,6 +23,12 @@ from bot.slack_adapter.workspaces import SingleWorkspace, WorkspaceClients
 
 log = logging.getLogger(__name__)
 
+MARKER_EVENT = "pmadvice_nudge"
+MARKER_FIELD = "delivery"
+HISTORY_WINDOW = 20
+"""Latest DM messages searched for an interrupted nudge (the bot writes little else there)."""
+
+DM_CACHE_SIZE = 10_000
 
 PERMANENT_ERRORS = frozenset(
     {
@@ -61,7 +69,8 @@ class SlackMessenger:
     Slack delivers a message posted to a user id into the app's DM with that member (the
     Messages tab), so no `conversations.open` (Tier 3, about 50 a minute) is needed: after a
     restart, a cohort due at once goes out at chat.postMessage's pace instead of trickling
-    through conversations.open's, and there is no channel id to cache or to go stale.
+    through conversations.open's. The DM channel id Slack answers with is remembered per
+    member, for reading the DM's history when a nudge interrupted by a crash is reconciled.
     """
 
     def __init__(
@@ -72,6 +81,7 @@ class SlackMessenger:
         self._clients = SingleWorkspace(clients) if isinstance(clients, AsyncWebClient) else clients
         self._clock = clock
         self._blocked_until: dict[str, float] = {}
+        self._channels: OrderedDict[UserRef, str] = OrderedDict()
 
     async def send(self, user: UserRef, reply: Reply) -> SendOutcome:
         if user.platform != Platform.SLACK.value:
@@ -83,13 +93,59 @@ class SlackMessenger:
         if client is None:
             return SendOutcome.permanent("the app is no longer installed in this workspace")
         try:
-            response = await client.chat_postMessage(channel=user.user_id, **message(reply))
+            response = await client.chat_postMessage(
+                channel=user.user_id, **message(reply), **_marker(reply)
+            )
         except SlackApiError as error:
             return self._classify(user, error)
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
             return SendOutcome.transient(f"network: {type(error).__name__}")
         channel = str(response.get("channel") or user.user_id)
+        self._remember(user, channel)
         return SendOutcome.sent(f"{channel}/{response.get('ts', '')}")
+
+    async def find_sent(self, user: UserRef, key: str) -> str | None:
+        """After a crash mid-send: is the DM carrying `key` (message metadata) among the
+        conversation's latest messages? None when Slack cannot tell us (e.g. no im:history)."""
+        client = await self._clients.for_team(user.workspace)
+        if client is None:
+            return None
+        try:
+            channel = await self._dm_channel(client, user)
+            if channel is None:
+                return None
+            response = await client.conversations_history(
+                channel=channel, limit=HISTORY_WINDOW, include_all_metadata=True
+            )
+        except SlackApiError as error:
+            log.warning("could not read a DM's history to reconcile a nudge: %s", error_code(error))
+            return None
+        except (aiohttp.ClientError, TimeoutError, OSError):
+            return None
+        for posted in response.get("messages") or []:
+            payload = (posted.get("metadata") or {}).get("event_payload") or {}
+            if payload.get(MARKER_FIELD) == key:
+                return f"{channel}/{posted.get('ts', '')}"
+        return ""
+
+    async def _dm_channel(self, client: AsyncWebClient, user: UserRef) -> str | None:
+        """The DM's channel id, for reading its history: remembered from the last message
+        posted to the member, else (rarely: only to reconcile after a crash) opened."""
+        channel = self._channels.get(user)
+        if channel is not None:
+            return channel
+        response = await client.conversations_open(users=user.user_id)
+        channel = str((response.get("channel") or {}).get("id", ""))
+        if not channel:
+            return None
+        self._remember(user, channel)
+        return channel
+
+    def _remember(self, user: UserRef, channel: str) -> None:
+        self._channels[user] = channel
+        self._channels.move_to_end(user)
+        if len(self._channels) > DM_CACHE_SIZE:
+            self._channels.popitem(last=False)
 
     def _classify(self, user: UserRef, error: SlackApiError) -> SendOutcome:
         status = error_status(error)
@@ -107,3 +163,16 @@ class SlackMessenger:
             return SendOutcome.transient(code)
         log.warning("unexpected Slack error sending a DM: %s (status %s)", code or "?", status)
         return SendOutcome.transient(code or f"status {status}")
+
+
+def _marker(reply: Reply) -> dict[str, Any]:
+    """A weekly nudge carries its delivery's key as message metadata, so a re-send after a
+    crash can first look for it (`find_sent`)."""
+    if not reply.delivery_key:
+        return {}
+    return {
+        "metadata": {
+            "event_type": MARKER_EVENT,
+            "event_payload": {MARKER_FIELD: reply.delivery_key},
+        }
+    }

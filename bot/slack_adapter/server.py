@@ -1,4 +1,5 @@
-"""HTTP mode: `POST /slack/events` (and, when distributed, the OAuth install routes) on aiohttp.
+"""HTTP mode: `POST /slack/events` (and, when distributed, the OAuth install routes), mounted on
+the process's HTTP listener (bot.http_listener).
 
 Checks run in this order, before slack-bolt sees a request:
 1. Slack's unsigned `ssl_check=1` ping is answered 200 and goes no further; nothing else
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -29,8 +30,6 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
-HEALTH_PATH = "/healthz"
-MAX_BODY = 1024 * 1024
 SIGNATURE_HEADERS = ("X-Slack-Signature", "X-Slack-Request-Timestamp")
 
 
@@ -61,31 +60,14 @@ def body_problem(body: str, content_type: str | None) -> str | None:
     return None
 
 
-def build_web_app(
-    bolt: AsyncApp,
-    verifier: RequestVerifier,
-    ready: Callable[[], bool],
-    seen: SeenOnce | None = None,
-) -> web.Application:
-    async def health(request: web.Request) -> web.StreamResponse:
-        if ready():
-            return web.json_response({"status": "ok"})
-        return web.json_response({"status": "starting"}, status=503)
-
-    app = web.Application(client_max_size=MAX_BODY)
-    register_events(app, bolt, verifier, seen)
-    app.router.add_get(HEALTH_PATH, health)
-    return app
-
-
 def register_events(
     app: web.Application,
     bolt: AsyncApp,
     verifier: RequestVerifier,
     seen: SeenOnce | None = None,
 ) -> None:
-    """Add Slack's routes to an aiohttp application: the events endpoint, and the OAuth
-    install routes when the app is distributed."""
+    """Add Slack's routes to `app` (the listener's; its body limit is 1 MiB): the events
+    endpoint, and the OAuth install routes when the app is distributed."""
     signatures = seen or SeenOnce(SIGNATURE_WINDOW)
 
     async def events(request: web.Request) -> web.StreamResponse:
