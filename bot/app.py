@@ -78,7 +78,14 @@ async def build_runtime(
         repositories = build_repositories(engine, clock)
         deliveries = SqlDeliveryRepository(engine)
         facade = PmAdvice(
-            knowledge, repositories, clock, YamlExporter(), messengers, deliveries=deliveries
+            knowledge,
+            repositories,
+            clock,
+            YamlExporter(settings.knowledge_dir),
+            messengers,
+            deliveries=deliveries,
+            limits=settings.flood_limits(),
+            gap_retention=timedelta(days=settings.unanswered_days),
         )
         yield Runtime(settings, knowledge, engine, repositories, facade, clock, deliveries)
     finally:

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import shutil
 import signal
 import sys
 from collections.abc import Sequence
@@ -26,7 +27,7 @@ from bot.app import (
     nudge_scheduler,
     serve,
 )
-from bot.catalog import KnowledgeError, export_to_directory, load_knowledge
+from bot.catalog import ExportPlan, KnowledgeError, export_to_directory, load_knowledge
 from bot.console_adapter import ConsoleMessenger, ConsoleSession, console_user, terminal
 from bot.core.models import Actor, Platform
 from bot.settings import Settings, SettingsError, load_settings
@@ -256,17 +257,29 @@ def _knowledge_check(args: argparse.Namespace, settings: Settings) -> int:
 
 def _knowledge_export(args: argparse.Namespace, settings: Settings) -> int:
     root: Path = args.out or settings.knowledge_dir
+    if not (root / "snippets").is_dir():
+        # A fresh folder: start from the knowledge base the bot runs on.
+        shutil.copytree(settings.knowledge_dir, root, dirs_exist_ok=True)
 
-    async def go() -> list[Path]:
+    async def go() -> ExportPlan:
         async with build_runtime(settings) as runtime:
-            revisions = await runtime.repositories.revisions.latest()
-            return export_to_directory(root, revisions)
+            state = await runtime.facade.library.state()
+            return export_to_directory(root, list(state.revisions.values()))
 
-    written = asyncio.run(go())
-    if not written:
-        print("No chat changes to export.")
-    for path in written:
-        print(f"wrote {path}")
+    try:
+        plan = asyncio.run(go())
+    except OSError as error:
+        print(f"Could not write to {root}: {error.strerror or error}. Try --out <folder>.")
+        return 2
+    if not plan.files:
+        print("No chat changes to export: the YAML already carries them.")
+    for name in sorted(plan.files):
+        print(f"wrote {root / name}")
+    for snippet_id in plan.conflicts:
+        print(
+            f"left out {snippet_id}: git changed it after the chat change; settle it with "
+            f"`history {snippet_id}` in chat"
+        )
     return 0
 
 

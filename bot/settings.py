@@ -12,6 +12,8 @@ import platformdirs
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.core.flood import FloodLimits, parse_limit
+
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_KNOWLEDGE = PACKAGE_ROOT / "knowledge"
 
@@ -44,6 +46,12 @@ class Settings(BaseSettings):
     nudge_tick_seconds: float = Field(
         default=30.0, ge=1, le=3600, alias="PMADVICE_NUDGE_TICK_SECONDS"
     )
+    limit_suggest: str = Field(default="3/10m", alias="PMADVICE_LIMIT_SUGGEST")
+    """Suggestions one member may send per window, e.g. 3/10m (units s, m, h)."""
+    limit_vote: str = Field(default="30/1m", alias="PMADVICE_LIMIT_VOTE")
+    limit_share: str = Field(default="2/10m", alias="PMADVICE_LIMIT_SHARE")
+    unanswered_days: int = Field(default=90, ge=1, le=3650, alias="PMADVICE_UNANSWERED_DAYS")
+    """How long unanswered questions (masked, without member ids) are kept."""
 
     slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
@@ -76,6 +84,19 @@ class Settings(BaseSettings):
         if not (value / "snippets").is_dir():
             raise ValueError(f"{value} has no snippets/ folder; point it at a knowledge directory")
         return value
+
+    @field_validator("limit_suggest", "limit_vote", "limit_share")
+    @classmethod
+    def _limit(cls, value: str) -> str:
+        parse_limit(value)
+        return value
+
+    def flood_limits(self) -> FloodLimits:
+        return FloodLimits(
+            suggest=parse_limit(self.limit_suggest),
+            vote=parse_limit(self.limit_vote),
+            share=parse_limit(self.limit_share),
+        )
 
     @field_validator("log_level")
     @classmethod

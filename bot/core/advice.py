@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 
+from bot.core.flood import Action, FloodControl, limited_reply
 from bot.core.library import SnippetLibrary
 from bot.core.models import Actor, SearchResult, Snippet
 from bot.core.ports import Clock, Repositories
@@ -14,16 +16,28 @@ from bot.core.presenter import (
     topic_reply,
     topics_reply,
 )
+from bot.core.privacy import mask_personal
 from bot.core.reply import Button, Reply
 from bot.core.text import clean_input, words
 from bot.core.validation import QUERY_MAX
 
+GAP_RETENTION = timedelta(days=90)
+
 
 class AdviceService:
-    def __init__(self, library: SnippetLibrary, repositories: Repositories, clock: Clock) -> None:
+    def __init__(
+        self,
+        library: SnippetLibrary,
+        repositories: Repositories,
+        clock: Clock,
+        flood: FloodControl | None = None,
+        gap_retention: timedelta | None = None,
+    ) -> None:
         self._library = library
         self._repos = repositories
         self._clock = clock
+        self._flood = flood or FloodControl(repositories.flood, clock)
+        self._gap_retention = gap_retention or GAP_RETENTION
 
     async def search(self, query: str, limit: int = 3, offset: int = 0) -> SearchResult:
         state = await self._library.state()
@@ -50,7 +64,10 @@ class AdviceService:
                     body="Those were all the snippets that fit. Browse the topics for more.",
                     buttons=(Button("Topics", "topics"),),
                 )
-            await self._repos.unanswered.add(query, self._clock.now())
+            # Kept without any member id, masked, and only for the retention period.
+            now = self._clock.now()
+            await self._repos.unanswered.add(mask_personal(query), now)
+            await self._repos.unanswered.purge(now - self._gap_retention)
             return decline_reply(query, knowledge)
         best, *related = (hit.snippet for hit in result.hits)
         if len(related) < 2:
@@ -75,12 +92,18 @@ class AdviceService:
         snippet = state.index.get(snippet_id)
         if snippet is None:
             return self._missing(snippet_id, retired=snippet_id in state.retired)
+        wait = await self._flood.wait(actor.user, Action.SHARE)
+        if wait is not None:
+            return limited_reply(Action.SHARE, self._flood.limits.share, wait)
         return shared_snippet_reply(snippet, self._library.knowledge, actor.display_name)
 
     async def vote(self, actor: Actor, snippet_id: str, value: int) -> Reply:
         state = await self._library.state()
         if state.index.get(snippet_id) is None:
             return self._missing(snippet_id, retired=snippet_id in state.retired)
+        wait = await self._flood.wait(actor.user, Action.VOTE)
+        if wait is not None:
+            return limited_reply(Action.VOTE, self._flood.limits.vote, wait)
         await self._repos.feedback.vote(actor.user, snippet_id, value, self._clock.now())
         if value > 0:
             return Reply(body="Thanks! Glad it helped. Your vote nudges it up for others too.")

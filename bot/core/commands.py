@@ -161,6 +161,10 @@ class Review:
 @dataclass(frozen=True, slots=True)
 class Approve:
     suggestion_id: int
+    draft: Draft | None = None
+    """The suggestion as the moderator edited it before approving."""
+    edit: bool = False
+    """Show the suggestion in a form to edit before approving."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +190,33 @@ class Export:
 
 
 @dataclass(frozen=True, slots=True)
+class History:
+    snippet_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Revert:
+    snippet_id: str
+    target: str
+    """A revision label (`r2`) or `git` for the YAML version."""
+
+
+@dataclass(frozen=True, slots=True)
+class MyData:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Forget:
+    confirmed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Remind:
+    on: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Usage:
     """The member typed a known subcommand with arguments it cannot use."""
 
@@ -196,12 +227,15 @@ class Usage:
 Command = (
     Menu | Help | Ask | ListTopics | ShowTopic | ShowSnippet | Vote | Share | Subscribe | Pause
     | Resume | Unsubscribe | Challenge | Done | Skip | Restart | Progress | Suggest | Add | Edit
-    | Retire | Review | Approve | Reject | Gaps | Stats | Export | Usage
+    | Retire | Review | Approve | Reject | Gaps | Stats | Export | History | Revert | MyData
+    | Forget | Remind | Usage
 )  # fmt: skip
 
 _Handler = Callable[[str], "Command"]
 
-MODERATOR_COMMANDS = (Add, Edit, Retire, Review, Approve, Reject, Gaps, Stats, Export)
+MODERATOR_COMMANDS = (
+    Add, Edit, Retire, Review, Approve, Reject, Gaps, Stats, Export, History, Revert
+)  # fmt: skip
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _TIME = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$", re.IGNORECASE)
@@ -475,8 +509,58 @@ def _review(rest: str) -> Command:
 
 
 def _approve(rest: str) -> Command:
-    number = _suggestion_id(rest.split(" ", 1)[0] if rest else "", "approve")
-    return number if isinstance(number, Usage) else Approve(number)
+    head, _, tail = rest.partition(" ")
+    number = _suggestion_id(head, "approve")
+    if isinstance(number, Usage):
+        return number
+    tail = tail.strip()
+    if tail.lower() == "edit":
+        return Approve(number, edit=True)
+    draft = _drafted(tail, "approve")
+    return draft if isinstance(draft, Usage) else Approve(number, draft)
+
+
+def _history(rest: str) -> Command:
+    found = _snippet_id(rest, "history", "whether-not-how")
+    return found if isinstance(found, Usage) else History(found)
+
+
+def _revert(rest: str) -> Command:
+    words = rest.split()
+    usage = Usage(
+        "`revert` needs a snippet id and a revision from `history`, e.g. "
+        "`revert whether-not-how r1` (or `git` for the YAML version).",
+        "revert",
+    )
+    if len(words) != 2:
+        return usage
+    found = _snippet_id(words[0], "revert", "whether-not-how")
+    if isinstance(found, Usage):
+        return found
+    target = words[1].lower()
+    if target != "git" and not re.fullmatch(r"r?\d{1,6}", target):
+        return usage
+    return Revert(found, target if target == "git" else "r" + target.lstrip("r"))
+
+
+def _forget(rest: str) -> Command:
+    word = rest.strip().lower()
+    if not word:
+        return Forget()
+    if word in {"confirm", "yes"}:
+        return Forget(confirmed=True)
+    return _FALLTHROUGH
+
+
+def _remind(rest: str) -> Command:
+    word = rest.strip().lower()
+    if word in {"on", "off"}:
+        return Remind(word == "on")
+    if not word:
+        return Usage(
+            "`remind off` stops the mid-week reminder; `remind on` brings it back.", "remind"
+        )
+    return _FALLTHROUGH
 
 
 def _reject(rest: str) -> Command:
@@ -517,4 +601,9 @@ _HANDLERS: dict[str, _Handler] = {
     "gaps": _bare(Gaps()),
     "stats": _bare(Stats()),
     "export": _bare(Export()),
+    "history": _history,
+    "revert": _revert,
+    "mydata": _bare(MyData()),
+    "forget": _forget,
+    "remind": _remind,
 }

@@ -6,13 +6,17 @@ import dataclasses
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.core import commands as c
 from bot.core.advice import AdviceService
+from bot.core.flood import FloodControl, FloodLimits
+from bot.core.history import SnippetHistory, history_reply, revert_reply
 from bot.core.library import SnippetLibrary
 from bot.core.models import Actor, GapCount, Knowledge, Subscription, UserRef
 from bot.core.moderation import GAP_WINDOW, ModerationService, draft_from_values
 from bot.core.ports import Clock, DeliveryRepository, Exporter, Messenger, Repositories
+from bot.core.privacy import PrivacyService
 from bot.core.progress import ProgressService, TrackState
 from bot.core.reply import Button, Reply
 
@@ -23,12 +27,14 @@ HELP = """\
 - `topics`, `topic <name>`: browse the advice
 - `subscribe [day] [HH:MM] [time zone]`: a portfolio exercise every week, e.g. `subscribe tue 08:30 Europe/Berlin`
 - `challenge`: this week's exercise · `done [link or note]` · `skip` · `progress`
-- `pause [weeks]`, `resume`, `unsubscribe`
-- `suggest`: propose a snippet for the moderators to review"""
+- `pause [weeks]` (your streak waits for you), `resume`, `unsubscribe`, `remind off`/`remind on`
+- `suggest`: propose a snippet for the moderators to review
+- `mydata`: everything stored about you · `forget`: erase it"""
 
 MODERATOR_HELP = """\
 *Moderators*
-- `add`, `edit <id>`, `retire <id>`: change snippets (every change is audited)
+- `add`, `edit <id>`, `retire <id>`: change snippets (every change is a revision)
+- `history <id>`, `revert <id> <r-number>`: see and undo changes, retiring included
 - `review`, `approve <number>`, `reject <number> <reason>`: the suggestion queue
 - `gaps`: questions I couldn't answer · `stats` · `export`: chat changes as YAML"""
 
@@ -56,16 +62,29 @@ class PmAdvice:
         exporter: Exporter,
         messengers: Mapping[str, Messenger] | None = None,
         deliveries: DeliveryRepository | None = None,
+        limits: FloodLimits | None = None,
+        gap_retention: timedelta | None = None,
     ) -> None:
         self.knowledge = knowledge
         self.repositories = repositories
         self.clock = clock
         self.messengers: dict[str, Messenger] = dict(messengers or {})
         self.library = SnippetLibrary(knowledge, repositories, clock)
-        self.advice = AdviceService(self.library, repositories, clock)
+        self.flood = FloodControl(repositories.flood, clock, limits)
+        self.advice = AdviceService(
+            self.library, repositories, clock, flood=self.flood, gap_retention=gap_retention
+        )
         self.progress = ProgressService(knowledge, repositories, clock, deliveries)
+        self.history = SnippetHistory(self.library, repositories, clock)
+        self.privacy = PrivacyService(repositories, clock)
         self.moderation = ModerationService(
-            self.library, repositories, clock, exporter, notify=self._notify
+            self.library,
+            repositories,
+            clock,
+            exporter,
+            notify=self._notify,
+            history=self.history,
+            flood=self.flood,
         )
 
     async def overview(self, actor: Actor, gaps: int = 5) -> Overview:
@@ -100,6 +119,8 @@ class PmAdvice:
             return await self.dispatch(actor, c.Add(draft))
         if isinstance(parsed, c.Edit):
             return await self.dispatch(actor, c.Edit(parsed.snippet_id, draft))
+        if isinstance(parsed, c.Approve):
+            return await self.dispatch(actor, c.Approve(parsed.suggestion_id, draft))
         return Reply(body="That form has expired. Please start again from the command.")
 
     async def dispatch(self, actor: Actor, command: c.Command) -> Reply:
@@ -173,8 +194,8 @@ class PmAdvice:
                 return await self.moderation.retire(actor, snippet_id)
             case c.Review():
                 return await self.moderation.review()
-            case c.Approve(suggestion_id=number):
-                return await self.moderation.approve(actor, number)
+            case c.Approve(suggestion_id=number, draft=draft, edit=edit):
+                return await self.moderation.approve(actor, number, draft, edit)
             case c.Reject(suggestion_id=number, reason=reason):
                 return await self.moderation.reject(actor, number, reason)
             case c.Gaps():
@@ -183,6 +204,16 @@ class PmAdvice:
                 return await self.moderation.stats()
             case c.Export():
                 return await self.moderation.export()
+            case c.History(snippet_id=snippet_id):
+                return history_reply(await self.history.history(snippet_id), snippet_id)
+            case c.Revert(snippet_id=snippet_id, target=target):
+                return revert_reply(await self.history.revert(actor, snippet_id, target))
+            case c.MyData():
+                return await self.privacy.mydata(actor)
+            case c.Forget(confirmed=confirmed):
+                return await self.privacy.forget(actor, confirmed)
+            case c.Remind(on=on):
+                return await self.progress.remind(actor, on)
         raise AssertionError(f"unhandled command {command!r}")
 
     def _menu(self, actor: Actor) -> Reply:

@@ -9,11 +9,14 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from bot.core.commands import Draft
-from bot.core.library import SnippetLibrary
+from bot.core.flood import Action, FloodControl, limited_reply
+from bot.core.history import SnippetHistory
+from bot.core.library import LibraryState, SnippetLibrary
 from bot.core.models import (
     Actor,
     AuditEntry,
     NewSuggestion,
+    RevisionAction,
     Snippet,
     SnippetRevision,
     SubscriptionStatus,
@@ -32,6 +35,7 @@ from bot.core.reply import (
     Reply,
     ReplyField,
 )
+from bot.core.revisions import NOT_IN_YAML, Content
 from bot.core.text import clean_input
 from bot.core.validation import BODY_MAX, BODY_WORDS, TITLE_MAX, looks_unsafe
 
@@ -41,6 +45,8 @@ Notify = Callable[[UserRef, Reply], Awaitable[None]]
 MAX_TOPICS = 4
 MAX_QUESTIONS = 8
 GAP_WINDOW = timedelta(days=30)
+ID_ATTEMPTS = 5
+"""Tries at a free snippet id when other moderators publish the same title at once."""
 
 
 def snippet_form(
@@ -89,6 +95,8 @@ class ModerationService:
         clock: Clock,
         exporter: Exporter,
         notify: Notify | None = None,
+        history: SnippetHistory | None = None,
+        flood: FloodControl | None = None,
     ) -> None:
         self._library = library
         self._repos = repositories
@@ -96,6 +104,8 @@ class ModerationService:
         self._exporter = exporter
         self._notify = notify
         self._topics = {t.slug for t in library.knowledge.topics}
+        self._history = history or SnippetHistory(library, repositories, clock)
+        self._flood = flood or FloodControl(repositories.flood, clock)
 
     def validate(self, draft: Draft) -> tuple[Draft, dict[str, str]]:
         """The cleaned draft and, per form field, what is wrong with it."""
@@ -151,8 +161,18 @@ class ModerationService:
         clean, errors = self.validate(draft)
         if errors:
             return _invalid(errors)
+        wait = await self._flood.wait(actor.user, Action.SUGGEST)
+        if wait is not None:
+            return limited_reply(Action.SUGGEST, self._flood.limits.suggest, wait)
         stored = await self._repos.suggestions.add(
-            NewSuggestion(actor.user, clean.title, clean.body, clean.topics, self._clock.now())
+            NewSuggestion(
+                actor.user,
+                clean.title,
+                clean.body,
+                clean.topics,
+                self._clock.now(),
+                questions=clean.questions,
+            )
         )
         return Reply(
             title="Thanks, suggestion received",
@@ -173,9 +193,20 @@ class ModerationService:
         clean, errors = self.validate(draft)
         if errors:
             return _invalid(errors)
-        snippet_id = await self._free_id(slugify(clean.title))
-        revision = self._revision(snippet_id, 1, clean, actor.user)
-        await self._save(revision, actor, "add", clean.title)
+        content = _content(clean)
+        taken: set[str] = set()
+        for _ in range(ID_ATTEMPTS):
+            snippet_id = await self._free_id(slugify(clean.title), taken)
+            try:
+                await self._history.record(
+                    actor.user, snippet_id, content, RevisionAction.ADD, "add", clean.title
+                )
+                break
+            except ConflictError:
+                taken.add(snippet_id)
+                self._library.invalidate()
+        else:
+            return _conflict(slugify(clean.title))
         return Reply(
             title="Snippet published",
             body=f"*{clean.title}* is live as `{snippet_id}`.",
@@ -198,18 +229,25 @@ class ModerationService:
             return _invalid(errors)
         if not clean.questions:
             clean = Draft(clean.title, clean.body, clean.topics, current.questions)
-        base = state.revisions.get(snippet_id)
-        revision = self._revision(
-            snippet_id, (base.revision if base else 0) + 1, clean, actor.user, current.source
-        )
         try:
-            await self._save(revision, actor, "edit", _changes(current, clean))
+            revision = await self._history.record(
+                actor.user,
+                snippet_id,
+                _content(clean),
+                RevisionAction.EDIT,
+                "edit",
+                _changes(current, clean),
+                source=current.source,
+            )
         except ConflictError:
             return _conflict(snippet_id)
         return Reply(
             title="Snippet updated",
-            body=f"`{snippet_id}` now reads as you wrote it (revision {revision.revision}).",
-            buttons=(Button("View it", f"show {snippet_id}"),),
+            body=f"`{snippet_id}` now reads as you wrote it (r{revision.revision}).",
+            buttons=(
+                Button("View it", f"show {snippet_id}"),
+                Button("History", f"history {snippet_id}"),
+            ),
         )
 
     async def retire(self, actor: Actor, snippet_id: str) -> Reply:
@@ -217,30 +255,44 @@ class ModerationService:
         current = state.index.get(snippet_id)
         if current is None:
             return _unknown_snippet(snippet_id, snippet_id in state.retired)
-        base = state.revisions.get(snippet_id)
-        draft = Draft(current.title, current.body, current.topics, current.questions)
-        revision = self._revision(
-            snippet_id, (base.revision if base else 0) + 1, draft, actor.user, current.source
-        )
-        retired = dataclasses.replace(revision, retired=True)
+        content = dataclasses.replace(Content.of_snippet(current), retired=True)
         try:
-            await self._save(retired, actor, "retire", current.title)
+            revision = await self._history.record(
+                actor.user,
+                snippet_id,
+                content,
+                RevisionAction.RETIRE,
+                "retire",
+                current.title,
+                source=current.source,
+            )
         except ConflictError:
             return _conflict(snippet_id)
+        before = f"r{revision.revision - 1}"
         return Reply(
             title="Snippet retired",
-            body=f"`{snippet_id}` no longer appears in answers. `export` keeps git in step.",
+            body=(
+                f"`{snippet_id}` no longer appears in answers. `revert {snippet_id} {before}` "
+                "undoes it; `export` keeps git in step."
+            ),
+            buttons=(Button("Undo", f"revert {snippet_id} {before}"),),
         )
 
     async def review(self) -> Reply:
         pending = await self._repos.suggestions.pending(limit=5)
         total = await self._repos.suggestions.count_pending()
+        conflicts = conflict_field(await self._library.state())
         if not pending:
-            return Reply(title="Review queue", body="Nothing waiting. The queue is empty. 🎉")
+            return Reply(
+                title="Review queue",
+                body="Nothing waiting. The queue is empty. 🎉",
+                fields=conflicts,
+            )
         fields = tuple(
             ReplyField(
                 f"#{s.id} {s.title}",
-                f"{_short(s.body, 400)}\nTopics: {', '.join(s.topics)}",
+                f"{_short(s.body, 400)}\nTopics: {', '.join(s.topics)}"
+                + (f"\nQuestions: {_short('; '.join(s.questions), 300)}" if s.questions else ""),
                 inline=False,
             )
             for s in pending
@@ -248,35 +300,74 @@ class ModerationService:
         buttons: list[Button] = []
         for s in pending[:2]:
             buttons.append(Button(f"Approve #{s.id}", f"approve {s.id}", ButtonStyle.PRIMARY))
+            buttons.append(Button(f"Edit #{s.id} first", f"approve {s.id} edit"))
             buttons.append(Button(f"Reject #{s.id}", f"reject {s.id}", ButtonStyle.DANGER))
         more = f" Showing the oldest {len(pending)}." if total > len(pending) else ""
         return Reply(
             title=f"Review queue ({total} waiting)",
             body=(
-                f"Oldest first.{more} `approve <number>` publishes; "
-                "`reject <number> <reason>` declines and tells the member why."
+                f"Oldest first.{more} `approve <number>` publishes as written; `approve "
+                "<number> edit` lets you polish it first; `reject <number> <reason>` declines "
+                "and tells the member why."
             ),
-            fields=fields,
+            fields=fields + conflicts,
             buttons=tuple(buttons),
         )
 
-    async def approve(self, actor: Actor, suggestion_id: int) -> Reply:
+    async def approve(
+        self,
+        actor: Actor,
+        suggestion_id: int,
+        draft: Draft | None = None,
+        edit: bool = False,
+    ) -> Reply:
         suggestion = await self._repos.suggestions.get(suggestion_id)
         if suggestion is None or suggestion.status != SuggestionStatus.PENDING:
             return _not_pending(suggestion_id, suggestion)
-        draft = Draft(suggestion.title, suggestion.body, suggestion.topics, (suggestion.title,))
-        snippet_id = await self._free_id(slugify(suggestion.title))
-        now = self._clock.now()
-        revision = self._revision(snippet_id, 1, draft, actor.user)
-        decided = await self._repos.suggestions.decide(
-            suggestion_id,
-            SuggestionStatus.APPROVED,
-            actor.user,
-            now,
-            None,
-            revision,
-            AuditEntry(actor.user, "approve", snippet_id, now, f"suggestion #{suggestion_id}"),
-        )
+        kept = Draft(suggestion.title, suggestion.body, suggestion.topics, suggestion.questions)
+        if edit:
+            return Reply(
+                title=f"Edit #{suggestion_id} before approving",
+                form=snippet_form(
+                    f"Approve #{suggestion_id}"[:24], f"approve {suggestion_id}", kept, "Approve"
+                ),
+            )
+        clean, errors = self.validate(draft or kept)
+        if draft is not None and errors:
+            return _invalid(errors)
+        if draft is None:
+            clean = kept
+        snippet_id = ""
+        taken: set[str] = set()
+        decided: Suggestion | None = None
+        for _ in range(ID_ATTEMPTS):
+            snippet_id = await self._free_id(slugify(clean.title), taken)
+            now = self._clock.now()
+            revision = dataclasses.replace(
+                self._revision(snippet_id, 1, clean, actor.user),
+                action=RevisionAction.APPROVE,
+                base_hash=NOT_IN_YAML,
+                note=f"suggestion #{suggestion_id}",
+            )
+            try:
+                decided = await self._repos.suggestions.decide(
+                    suggestion_id,
+                    SuggestionStatus.APPROVED,
+                    actor.user,
+                    now,
+                    None,
+                    revision,
+                    AuditEntry(
+                        actor.user, "approve", snippet_id, now, f"suggestion #{suggestion_id}"
+                    ),
+                )
+                break
+            except ConflictError:
+                # Another approval took this id a moment ago: the next free one is ours.
+                taken.add(snippet_id)
+                self._library.invalidate()
+        else:
+            return _conflict(snippet_id)
         if decided is None:
             return _not_pending(suggestion_id, await self._repos.suggestions.get(suggestion_id))
         self._library.invalidate()
@@ -284,7 +375,7 @@ class ModerationService:
             suggestion.author,
             Reply(
                 title="Your suggestion was published",
-                body=f"Thank you! *{suggestion.title}* is now part of the advice (`{snippet_id}`).",
+                body=f"Thank you! *{clean.title}* is now part of the advice (`{snippet_id}`).",
             ),
         )
         return Reply(
@@ -366,6 +457,7 @@ class ModerationService:
         done_week = await self._repos.progress.count_done_since(now - timedelta(days=7))
         unanswered = await self._repos.unanswered.count_since(now - GAP_WINDOW)
         pending = await self._repos.suggestions.count_pending()
+        conflicts = conflict_field(state)
         liked = sorted(tallies.items(), key=lambda kv: kv[1].down - kv[1].up)[:3]
         top = ", ".join(f"`{sid}` (+{t.up}/-{t.down})" for sid, t in liked if t.up) or "none yet"
         return Reply(
@@ -379,6 +471,7 @@ class ModerationService:
                 ReplyField("Unanswered (30 days)", str(unanswered)),
                 ReplyField("Suggestions waiting", str(pending)),
                 ReplyField("Most helpful", top, inline=False),
+                *conflicts,
             ),
         )
 
@@ -387,16 +480,31 @@ class ModerationService:
         revisions = sorted(state.revisions.values(), key=lambda r: r.snippet_id)
         if not revisions:
             return Reply(
-                title="Nothing to export", body="No snippet has been changed from chat yet."
+                title="Nothing to export",
+                body="Every chat change is already in the YAML (or there are none yet).",
             )
+        export = self._exporter.export(revisions)
+        held = (
+            "\nLeft out, because git changed them after the chat change: "
+            + ", ".join(f"`{c}`" for c in export.conflicts)
+            + ". `history <id>` shows how to settle each."
+            if export.conflicts
+            else ""
+        )
+        if not export.patch:
+            return Reply(title="Nothing to export", body="No file would change." + held)
+        files = ", ".join(f"`knowledge/{name}`" for name in export.files)
         return Reply(
-            title="Chat changes as YAML",
+            title="Chat changes as a patch",
             body=(
-                f"{len(revisions)} snippets changed from chat. Commit this to "
-                "`knowledge/snippets/community.yaml`, or run `pmadvice knowledge export` on "
-                "the server to write the files."
+                f"{len(revisions)} snippets changed from chat; the patch touches {files}. "
+                "Save it as `chat-changes.patch` in the repository root (the folder holding "
+                "`knowledge/`), run `git apply chat-changes.patch`, check with `pmadvice "
+                "knowledge check`, and commit. Once deployed, the chat copies step aside by "
+                "themselves. On the server, `pmadvice knowledge export` writes the same "
+                "changes into the files." + held
             ),
-            attachment=Attachment("community.yaml", self._exporter.dump(revisions)),
+            attachment=Attachment("chat-changes.patch", export.patch),
         )
 
     # -- helpers -------------------------------------------------------------------------------
@@ -417,17 +525,10 @@ class ModerationService:
             source=source,
         )
 
-    async def _save(
-        self, revision: SnippetRevision, actor: Actor, action: str, detail: str
-    ) -> None:
-        audit = AuditEntry(actor.user, action, revision.snippet_id, revision.at, detail[:500])
-        await self._repos.revisions.add(revision, audit)
-        self._library.invalidate()
-
-    async def _free_id(self, base: str) -> str:
+    async def _free_id(self, base: str, also_taken: set[str] | None = None) -> str:
         state = await self._library.state()
-        taken = {s.id for s in state.snippets} | set(state.revisions) | set(state.retired)
-        taken |= {s.id for s in self._library.knowledge.snippets}
+        taken = {s.id for s in state.snippets} | set(state.latest) | set(state.retired)
+        taken |= {s.id for s in self._library.knowledge.snippets} | (also_taken or set())
         candidate, number = base, 2
         while candidate in taken:
             candidate = f"{base}-{number}"
@@ -441,6 +542,25 @@ class ModerationService:
             await self._notify(user, reply)
         except Exception:  # the decision is stored; a failed courtesy DM must not undo it
             log.warning("could not tell %s about a review decision", user.platform, exc_info=True)
+
+
+def _content(draft: Draft) -> Content:
+    return Content(draft.title, draft.body, draft.topics, draft.questions or (draft.title,))
+
+
+def conflict_field(state: LibraryState) -> tuple[ReplyField, ...]:
+    """Chat changes git has since changed under them, for moderators to settle."""
+    if not state.conflicts:
+        return ()
+    ids = ", ".join(f"`{c.snippet_id}`" for c in state.conflicts[:10])
+    return (
+        ReplyField(
+            f"Changed in git and in chat ({len(state.conflicts)})",
+            f"{ids}. The chat version is live; `history <id>` compares, `revert <id> git` "
+            "takes the git version, an `edit` keeps yours.",
+            inline=False,
+        ),
+    )
 
 
 def _changes(current: Snippet, draft: Draft) -> str:
@@ -468,7 +588,12 @@ def _invalid(errors: dict[str, str]) -> Reply:
 
 def _unknown_snippet(snippet_id: str, retired: bool) -> Reply:
     if retired:
-        return Reply(body=f"`{snippet_id}` is already retired.")
+        return Reply(
+            body=(
+                f"`{snippet_id}` is retired. `history {snippet_id}` lists its revisions and "
+                f"`revert {snippet_id} <r-number>` brings one back."
+            )
+        )
     return Reply(body=f"There's no snippet `{snippet_id}`. Ids appear under every answer.")
 
 

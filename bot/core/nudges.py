@@ -34,10 +34,10 @@ from bot.core.ports import (
     SendOutcome,
     SendStatus,
 )
-from bot.core.presenter import exercise_reply, finished_reply
+from bot.core.presenter import exercise_reply, finished_reply, reminder_reply
 from bot.core.progress import track_state
 from bot.core.reply import Reply
-from bot.core.schedule import next_due, week_key
+from bot.core.schedule import is_reminder_week, next_due, reminder_week, week_key
 from bot.core.throttle import Throttle, Workspace
 
 log = logging.getLogger(__name__)
@@ -74,6 +74,9 @@ class NudgePolicy:
     materialise_batch: int = 500
     max_skipped_weeks: int = 52
     """After a long outage, record at most this many skipped weeks per member."""
+    reminder_after: timedelta = timedelta(days=3)
+    """The mid-week reminder comes this long after the weekly nudge, if the exercise of
+    the week is still not done (or skipped) by then."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,12 +121,16 @@ def plan_delivery(due: DueSubscription, now: datetime, policy: NudgePolicy) -> D
         missed.append(instant)
         deliver = None
     skipped = tuple(PlannedWeek(week_key(d, zone), d) for d in missed[-policy.max_skipped_weeks :])
+    remind = None
+    if deliver is not None and due.reminders:
+        remind = PlannedWeek(reminder_week(deliver.week), deliver.due_at + policy.reminder_after)
     return DeliveryPlan(
         subscription_id=due.id,
         expected_due_at=due.next_due_at,
         next_due_at=following,
         deliver=deliver,
         skipped=skipped,
+        remind=remind,
     )
 
 
@@ -197,6 +204,25 @@ def nudge_reply(
         return finished_reply(state.total, state.line), None
     heading = "This week's exercise" if state.round == 1 else f"Review round {state.round}"
     return exercise_reply(state.current, state.line, heading), state.current.id
+
+
+def reminder_needed(
+    claim: ClaimedDelivery,
+    exercises: tuple[Exercise, ...],
+    entries: list[ProgressEntry],
+    now: datetime,
+    policy: NudgePolicy,
+) -> tuple[Reply | None, str]:
+    """The mid-week reminder, or None and why it is not needed any more."""
+    if not claim.reminders:
+        return None, "reminders turned off"
+    week_started = claim.due_at - policy.reminder_after
+    if any(e.at >= week_started for e in entries):
+        return None, "this week's exercise is done"
+    state = track_state(exercises, entries, claim.timezone, now)
+    if state.current is None:
+        return None, "the track is finished"
+    return reminder_reply(state.current, state.line), ""
 
 
 # --- The engine -------------------------------------------------------------------------------
@@ -382,6 +408,14 @@ class NudgeEngine:
             return DeliveryStatus.FAILED
         entries = await self._progress.list_for(claim.user)
         reply, exercise_id = nudge_reply(self._exercises, entries, claim.timezone, held_since)
+        if is_reminder_week(claim.week):
+            reminder, why = reminder_needed(
+                claim, self._exercises, entries, held_since, self.policy
+            )
+            if reminder is None:
+                await self._deliveries.record_skipped(claim, self.owner, why, held_since)
+                return DeliveryStatus.SKIPPED
+            reply = reminder
         while True:
             messenger = self._messengers.get(claim.user.platform)
             if messenger is None:

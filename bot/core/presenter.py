@@ -156,3 +156,20 @@ def _topic_name(slug: str, knowledge: Knowledge) -> str:
 
 def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def reminder_reply(exercise: Exercise, progress: str) -> Reply:
+    """The mid-week nudge for a member whose exercise of the week is still open."""
+    return Reply(
+        title=f"Mid-week reminder: {exercise.title}",
+        body=(
+            f"This week's exercise is still open: {exercise.deliverable.rstrip('.')}. "
+            f"It takes {_minutes(exercise.minutes)}; a rough version counts."
+        ),
+        buttons=(
+            Button("Mark done", "done", ButtonStyle.PRIMARY),
+            Button("Skip this one", "skip"),
+            Button("No more reminders", "remind off"),
+        ),
+        context=progress + " · `remind off` stops these",
+    )
