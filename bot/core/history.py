@@ -96,6 +96,9 @@ class SnippetHistory:
             if latest is None or (not latest.overrides and latest.base_hash != base):
                 before = snapshot(shipped, number, now)
                 number += 1
+        if shipped is not None and content.same_text(Content.of_snippet(shipped)):
+            # Back to exactly what the YAML says: that overrides nothing.
+            action = RevisionAction.YAML
         revision = SnippetRevision(
             snippet_id=snippet_id,
             revision=number,
