@@ -163,5 +163,7 @@ def nudge_engine(runtime: Runtime) -> NudgeEngine:
         exercises=runtime.knowledge.exercises,
         messengers=runtime.facade.messengers,
         clock=runtime.clock,
-        policy=NudgePolicy(grace=nudge_grace(runtime.settings)),
+        policy=NudgePolicy(
+            grace=nudge_grace(runtime.settings), reminders=runtime.settings.reminders
+        ),
     )

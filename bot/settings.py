@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     """Suggestions one member may send per window, e.g. 3/10m (units s, m, h)."""
     limit_vote: str = Field(default="30/1m", alias="PMADVICE_LIMIT_VOTE")
     limit_share: str = Field(default="2/10m", alias="PMADVICE_LIMIT_SHARE")
+    reminders: bool = Field(default=True, alias="PMADVICE_REMINDERS")
+    """Mid-week reminders for members whose exercise of the week is still open."""
     unanswered_days: int = Field(default=90, ge=1, le=3650, alias="PMADVICE_UNANSWERED_DAYS")
     """How long unanswered questions (masked, without member ids) are kept."""
 

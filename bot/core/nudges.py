@@ -74,6 +74,8 @@ class NudgePolicy:
     materialise_batch: int = 500
     max_skipped_weeks: int = 52
     """After a long outage, record at most this many skipped weeks per member."""
+    reminders: bool = False
+    """Whether to plan mid-week reminders at all (the bot turns them on; members opt out)."""
     reminder_after: timedelta = timedelta(days=3)
     """The mid-week reminder comes this long after the weekly nudge, if the exercise of
     the week is still not done (or skipped) by then."""
@@ -122,7 +124,7 @@ def plan_delivery(due: DueSubscription, now: datetime, policy: NudgePolicy) -> D
         deliver = None
     skipped = tuple(PlannedWeek(week_key(d, zone), d) for d in missed[-policy.max_skipped_weeks :])
     remind = None
-    if deliver is not None and due.reminders:
+    if deliver is not None and due.reminders and policy.reminders:
         remind = PlannedWeek(reminder_week(deliver.week), deliver.due_at + policy.reminder_after)
     return DeliveryPlan(
         subscription_id=due.id,
