@@ -288,7 +288,6 @@ class FakeMembers:
         self.feedback = feedback
         self.flood = flood
         self.deliveries: FakeDeliveries | None = None
-        self.first_seen: dict[UserRef, datetime] = {}
 
     async def collect(self, user: UserRef) -> MemberData:
         deliveries = [] if self.deliveries is None else [
@@ -298,7 +297,7 @@ class FakeMembers:
         ]  # fmt: skip
         return MemberData(
             user=user,
-            first_seen=self.first_seen.get(user),
+            first_seen=None,
             subscription=self.subscriptions.rows.get(user),
             pauses=tuple(await self.subscriptions.pauses(user)),
             progress=tuple(await self.progress.list_for(user)),
@@ -330,6 +329,8 @@ class FakeMembers:
             for key in mine:
                 del self.deliveries.rows[key]
             deleted += len(mine)
+        known = bool(deleted) or any(k[0] == user for k in self.flood.counts)
+        known = known or any(k[0] == user for k in self.feedback.votes)
         self.flood.counts = {k: v for k, v in self.flood.counts.items() if k[0] != user}
         for voter, snippet_id in [k for k in self.feedback.votes if k[0] == user]:
             self.feedback.votes[(alias, snippet_id)] = self.feedback.votes.pop((voter, snippet_id))
@@ -354,8 +355,8 @@ class FakeMembers:
             if entry.actor == user:
                 self.revisions.audit.rows[index] = dataclasses.replace(entry, actor=alias)
                 anonymised += 1
-        if self.first_seen.pop(user, None) is not None:
-            deleted += 1
+        if known:
+            deleted += 1  # the member's own row, as the SQL has it
         return Erasure(deleted=deleted, anonymised=anonymised)
 
 
