@@ -433,6 +433,7 @@ class FakeDeliveries:
                 s.local_time,
                 s.timezone,
                 s.next_due_at,
+                s.reminders,
             )
             for s in due[:limit]
             if s.next_due_at is not None
