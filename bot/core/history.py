@@ -153,10 +153,15 @@ class SnippetHistory:
                 return RevertResult(RevertStatus.UNKNOWN_REVISION, snippet_id, target)
             content = chosen.content
             action, note, label = RevisionAction.REVERT, f"restored r{number}", f"r{number}"
-        current = view.revisions[0].content
         state = await self._library.state()
         in_force = state.revisions.get(snippet_id)
-        if content.same_text(current) and (in_force is None) == (action == RevisionAction.YAML):
+        if in_force is not None:
+            live = Content.of_revision(in_force)
+        elif shipped is not None:
+            live = Content.of_snippet(shipped)
+        else:
+            live = view.revisions[0].content
+        if content.same_text(live) and content.retired == live.retired:
             return RevertResult(RevertStatus.UNCHANGED, snippet_id, label)
         try:
             stored = await self.record(
