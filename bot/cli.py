@@ -269,7 +269,10 @@ def _knowledge_export(args: argparse.Namespace, settings: Settings) -> int:
     try:
         plan = asyncio.run(go())
     except OSError as error:
-        print(f"Could not write to {root}: {error.strerror or error}. Try --out <folder>.")
+        print(
+            f"Could not write to {root}: {error.strerror or error}. Try --out <folder>.",
+            file=sys.stderr,
+        )
         return 2
     if not plan.files:
         print("No chat changes to export: the YAML already carries them.")
@@ -278,7 +281,8 @@ def _knowledge_export(args: argparse.Namespace, settings: Settings) -> int:
     for snippet_id in plan.conflicts:
         print(
             f"left out {snippet_id}: git changed it after the chat change; settle it with "
-            f"`history {snippet_id}` in chat"
+            f"`history {snippet_id}` in chat",
+            file=sys.stderr,
         )
     return 0
 

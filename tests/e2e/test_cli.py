@@ -1,11 +1,16 @@
 """The `pmadvice` command as a user runs it: console, search, db, knowledge."""
 
+import difflib
 import io
 import json
+from pathlib import Path
 
 import pytest
 
+from bot.catalog import load_knowledge
 from bot.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -115,3 +120,35 @@ def test_bad_knowledge_dir_names_the_variable(env, monkeypatch, capsys):
     code, _, err = run(monkeypatch, capsys, ["knowledge", "check"])
     assert code == 2
     assert "PMADVICE_KNOWLEDGE_DIR" in err
+
+
+def test_server_export_writes_minimal_yaml_that_passes_the_check(env, monkeypatch, capsys):
+    body = " ".join(["Write down who used the process and what changed for them."] * 4)
+    shipped = load_knowledge(ROOT / "knowledge")
+    target = next(s for s in shipped.snippets if "networking" in s.topics)
+    script = f"edit {target.id} A new title for this one | {body} | networking\nretire {shipped.snippets[0].id}\n"
+    code, out, _ = run(monkeypatch, capsys, ["console", "--mod"], script)
+    assert code == 0
+    assert "Snippet updated" in out
+
+    copy = env / "kb"
+    code, out, err = run(monkeypatch, capsys, ["knowledge", "export", "--out", str(copy)])
+    assert code == 0, err
+    assert out.count("wrote ") == 2
+    monkeypatch.setenv("PMADVICE_KNOWLEDGE_DIR", str(copy))
+    code, out, err = run(monkeypatch, capsys, ["knowledge", "check"])
+    assert code == 0, err
+    after = {s.id: s for s in load_knowledge(copy).snippets}
+    assert after[target.id].title == "A new title for this one"
+    assert shipped.snippets[0].id not in after
+    changed = 0
+    for path in (ROOT / "knowledge" / "snippets").glob("*.yaml"):
+        before = path.read_text(encoding="utf-8").splitlines()
+        written = (copy / "snippets" / path.name).read_text(encoding="utf-8").splitlines()
+        changed += sum(
+            1
+            for line in difflib.unified_diff(before, written, lineterm="", n=0)
+            if line[:1] in "+-" and not line.startswith(("+++", "---"))
+        )
+    # One retired entry (its lines and a blank one) and one rewritten snippet, nothing else.
+    assert changed < 40
