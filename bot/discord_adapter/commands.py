@@ -158,6 +158,20 @@ class MemberCommands(app_commands.Group):
     async def suggest(self, interaction: Interaction) -> None:
         await self.handler.command(interaction, "suggest")
 
+    @app_commands.command(description="Mid-week reminders when the week's exercise is open")
+    @app_commands.describe(setting="on or off")
+    @app_commands.choices(setting=[Choice(name="on", value="on"), Choice(name="off", value="off")])
+    async def remind(self, interaction: Interaction, setting: str) -> None:
+        await self.handler.command(interaction, f"remind {setting}")
+
+    @app_commands.command(description="Everything pmadvice stores about you, as a JSON file")
+    async def mydata(self, interaction: Interaction) -> None:
+        await self.handler.command(interaction, "mydata")
+
+    @app_commands.command(description="Erase what pmadvice stores about you (asks first)")
+    async def forget(self, interaction: Interaction) -> None:
+        await self.handler.command(interaction, "forget")
+
     @app_commands.command(name="help", description="How to use pmadvice")
     async def help_(self, interaction: Interaction) -> None:
         await self.handler.command(interaction, "help")
@@ -232,9 +246,34 @@ class ModeratorCommands(app_commands.Group):
     async def stats(self, interaction: Interaction) -> None:
         await self.handler.command(interaction, "stats")
 
-    @app_commands.command(description="Snippets changed from chat, as YAML to commit")
+    @app_commands.command(description="Snippets changed from chat, as a patch to commit")
     async def export(self, interaction: Interaction) -> None:
         await self.handler.command(interaction, "export")
+
+    @app_commands.command(description="A snippet's revisions, newest first, with short diffs")
+    @app_commands.describe(snippet="The snippet's id (shown under every answer)")
+    async def history(
+        self, interaction: Interaction, snippet: app_commands.Range[str, 1, 60]
+    ) -> None:
+        await self.handler.command(interaction, f"history {snippet.strip().lower()}")
+
+    @history.autocomplete("snippet")
+    async def _history_ids(self, interaction: Interaction, current: str) -> list[Choice[str]]:
+        return await self._snippet_ids(current)
+
+    @app_commands.command(description="Restore a revision of a snippet (undoes a retire too)")
+    @app_commands.describe(
+        snippet="The snippet's id", revision="From history, e.g. r2; git for the YAML version"
+    )
+    async def revert(
+        self,
+        interaction: Interaction,
+        snippet: app_commands.Range[str, 1, 60],
+        revision: app_commands.Range[str, 1, 12],
+    ) -> None:
+        await self.handler.command(
+            interaction, f"revert {snippet.strip().lower()} {revision.strip().lower()}"
+        )
 
 
 def build_tree(

@@ -13,7 +13,7 @@ from tests.discord.fake_discord import (
 
 MEMBER_SUBCOMMANDS = {
     "ask", "topics", "topic", "challenge", "subscribe", "pause", "resume", "unsubscribe",
-    "done", "skip", "progress", "suggest", "help",
+    "done", "skip", "progress", "suggest", "help", "remind", "mydata", "forget",
 }  # fmt: skip
 QUESTION = "how do I talk about my supply chain work"
 
