@@ -35,7 +35,7 @@ MODERATOR_HELP = """\
 *Moderators*
 - `add`, `edit <id>`, `retire <id>`: change snippets (every change is a revision)
 - `history <id>`, `revert <id> <r-number>`: see and undo changes, retiring included
-- `review`, `approve <number>`, `reject <number> <reason>`: the suggestion queue
+- `review`, `approve <number> [edit]`, `reject <number> <reason>`: the suggestion queue
 - `gaps`: questions I couldn't answer · `stats` · `export`: chat changes as YAML"""
 
 

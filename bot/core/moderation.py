@@ -499,8 +499,9 @@ class ModerationService:
             body=(
                 f"{len(revisions)} snippets changed from chat; the patch touches {files}. "
                 "Save it as `chat-changes.patch` in the repository root (the folder holding "
-                "`knowledge/`), run `git apply chat-changes.patch`, check with `pmadvice "
-                "knowledge check`, and commit. Once deployed, the chat copies step aside by "
+                "`knowledge/`), run `git apply chat-changes.patch` (add `--3way` if the files "
+                "moved on since this bot was deployed), check with `pmadvice knowledge "
+                "check`, and commit. Once deployed, the chat copies step aside by "
                 "themselves. On the server, `pmadvice knowledge export` writes the same "
                 "changes into the files." + held
             ),

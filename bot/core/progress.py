@@ -391,7 +391,7 @@ def _subscription_summary(subscription: Subscription | None) -> str:
     )
     if subscription.status == SubscriptionStatus.PAUSED:
         return f"paused until {_local(subscription.paused_until, subscription.timezone)}"
-    return when
+    return when + ("" if subscription.reminders else " (no mid-week reminder)")
 
 
 def _not_subscribed(verb: str) -> Reply:
