@@ -34,6 +34,8 @@ async def test_moderator_group_is_hidden_by_default_and_guild_only(fake: FakeDis
         "review",
         "approve",
         "reject",
+        "history",
+        "revert",
         "gaps",
         "stats",
         "export",
