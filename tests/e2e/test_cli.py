@@ -141,14 +141,23 @@ def test_server_export_writes_minimal_yaml_that_passes_the_check(env, monkeypatc
     after = {s.id: s for s in load_knowledge(copy).snippets}
     assert after[target.id].title == "A new title for this one"
     assert shipped.snippets[0].id not in after
-    changed = 0
+    # Every changed line lies inside the retired entry or the edited one.
+    touched = set()
     for path in (ROOT / "knowledge" / "snippets").glob("*.yaml"):
         before = path.read_text(encoding="utf-8").splitlines()
         written = (copy / "snippets" / path.name).read_text(encoding="utf-8").splitlines()
-        changed += sum(
-            1
-            for line in difflib.unified_diff(before, written, lineterm="", n=0)
-            if line[:1] in "+-" and not line.startswith(("+++", "---"))
-        )
-    # One retired entry (its lines and a blank one) and one rewritten snippet, nothing else.
-    assert changed < 40
+        for hunk in difflib.SequenceMatcher(a=before, b=written, autojunk=False).get_opcodes():
+            tag, i1, i2, _, _ = hunk
+            if tag == "insert":
+                touched.add(_entry_at(before, i1 - 1))
+            elif tag != "equal":
+                touched.update({_entry_at(before, i1), _entry_at(before, i2 - 1)})
+    assert touched == {target.id, shipped.snippets[0].id}
+
+
+def _entry_at(lines, index):
+    """The id of the snippet entry that line `index` belongs to."""
+    for line in reversed(lines[: index + 1]):
+        if line.startswith("  - id: "):
+            return line.removeprefix("  - id: ").strip()
+    return None
