@@ -5,50 +5,25 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.core import commands as c
+from bot.core import presenter
 from bot.core.advice import AdviceService
+from bot.core.curation import CurationService
 from bot.core.flood import FloodControl, FloodLimits
-from bot.core.history import SnippetHistory, history_reply, revert_reply
-from bot.core.library import SnippetLibrary
-from bot.core.models import Actor, GapCount, Knowledge, Subscription, UserRef
-from bot.core.moderation import GAP_WINDOW, ModerationService, draft_from_values
+from bot.core.history import SnippetHistory
+from bot.core.library import SnippetLibrary, snippet_titled, snippets_matching
+from bot.core.models import Actor, Knowledge, SearchResult, Snippet, Topic, UserRef
 from bot.core.ports import Clock, DeliveryRepository, Exporter, Messenger, Repositories
 from bot.core.privacy import PrivacyService
-from bot.core.progress import ProgressService, TrackState
-from bot.core.reply import Button, Reply
+from bot.core.progress import ProgressService
+from bot.core.reply import SORRY, Reply
+from bot.core.reports import Overview, Reports
+from bot.core.review import ReviewWorkflow
+from bot.core.services import Services
 
 log = logging.getLogger(__name__)
-
-HELP = """\
-*Ask anything* about moving from operations into product: `/pmadvice how do I talk about my supply chain work`
-- `topics`, `topic <name>`: browse the advice
-- `subscribe [day] [HH:MM] [time zone]`: a portfolio exercise every week, e.g. `subscribe tue 08:30 Europe/Berlin`
-- `challenge`: this week's exercise · `done [link or note]` · `skip` · `progress`
-- `pause [weeks]` (your streak waits for you), `resume`, `unsubscribe`, `remind off`/`remind on`
-- `suggest`: propose a snippet for the moderators to review
-- `mydata`: everything stored about you · `forget`: erase it"""
-
-MODERATOR_HELP = """\
-*Moderators*
-- `add`, `edit <id>`, `retire <id>`: change snippets (every change is a revision)
-- `history <id>`, `revert <id> <r-number>`: see and undo changes, retiring included
-- `review`, `approve <number> [edit]`, `reject <number> <reason>`: the suggestion queue
-- `gaps`: questions I couldn't answer · `stats` · `export`: chat changes as YAML"""
-
-
-@dataclass(frozen=True, slots=True)
-class Overview:
-    """Everything a member's home screen shows, in one read."""
-
-    subscription: Subscription | None
-    track: TrackState
-    waiting_suggestions: int | None = None
-    """Moderators only: the review queue's size."""
-    top_gaps: tuple[GapCount, ...] = ()
-    """Moderators only: the most asked unanswered questions of the last 30 days."""
 
 
 class PmAdvice:
@@ -77,24 +52,63 @@ class PmAdvice:
         self.progress = ProgressService(knowledge, repositories, clock, deliveries)
         self.history = SnippetHistory(self.library, repositories, clock)
         self.privacy = PrivacyService(repositories, clock)
-        self.moderation = ModerationService(
+        self.curation = CurationService(self.library, repositories, clock, self.history)
+        self.review = ReviewWorkflow(
+            self.curation, repositories, clock, notify=self._notify, flood=self.flood
+        )
+        self.reports = Reports(self.library, repositories, clock, exporter, self.progress)
+
+    @property
+    def _services(self) -> Services:
+        return Services(
+            self.knowledge,
             self.library,
-            repositories,
-            clock,
-            exporter,
-            notify=self._notify,
-            history=self.history,
-            flood=self.flood,
+            self.advice,
+            self.progress,
+            self.curation,
+            self.review,
+            self.reports,
+            self.clock,
+            self.history,
+            self.privacy,
         )
 
+    @property
+    def topics(self) -> tuple[Topic, ...]:
+        return self.knowledge.topics
+
+    def topic_slug(self, typed: str) -> str:
+        """A slug for what the member picked or typed (a topic's title works too)."""
+        wanted = typed.strip().lower()
+        for topic in self.knowledge.topics:
+            if wanted in (topic.slug, topic.title.lower()):
+                return topic.slug
+        return wanted
+
+    async def snippets_matching(self, typed: str, limit: int = 25) -> list[Snippet]:
+        """Snippets for an autocomplete: titles or ids containing the text first, then hits."""
+        return await snippets_matching(self.library, typed, limit)
+
+    async def snippet_titled(self, title: str, length: int = 100) -> Snippet | None:
+        return await snippet_titled(self.library, title, length)
+
+    async def warm_up(self) -> None:
+        """Build the search index now, so the first question does not pay for it (Discord
+        wants an answer within three seconds)."""
+        await self.library.state()
+
+    async def search(self, query: str, limit: int = 3) -> SearchResult:
+        """The ranked matches for a query, without recording anything (`pmadvice search`)."""
+        return await self.advice.search(query, limit=limit)
+
+    def register_messenger(self, platform: str, messenger: Messenger) -> None:
+        """Where replies to this platform's members go when they are not answering a request
+        (review outcomes, weekly nudges)."""
+        self.messengers[platform] = messenger
+
     async def overview(self, actor: Actor, gaps: int = 5) -> Overview:
-        subscription, track = await self.progress.state_for(actor.user)
-        if not actor.is_moderator:
-            return Overview(subscription, track)
-        waiting = await self.repositories.suggestions.count_pending()
-        since = self.clock.now() - GAP_WINDOW
-        top = await self.repositories.unanswered.top(limit=gaps, since=since)
-        return Overview(subscription, track, waiting, tuple(top))
+        """What the member's home screen shows (and the queues, for moderators)."""
+        return await self.reports.overview(actor, gaps)
 
     async def handle(self, actor: Actor, text: str) -> Reply:
         """Run what the member typed after /pmadvice (or a button's command)."""
@@ -102,139 +116,34 @@ class PmAdvice:
 
     async def submit_form(self, actor: Actor, command: str, values: Mapping[str, str]) -> Reply:
         """Run a submitted form: `command` is the form's command, e.g. `suggest` or `edit <id>`."""
-        draft = draft_from_values(dict(values))
         parsed = c.parse(command)
-        if isinstance(parsed, c.Reject):
-            reason = values.get("reason", "").strip()
-            if not reason:
-                return Reply(
-                    title="Almost there",
-                    body="Please write a short reason; the member will see it.",
-                    errors={"reason": "Please write a short reason; the member will see it."},
-                )
-            return await self.dispatch(actor, c.Reject(parsed.suggestion_id, reason))
-        if isinstance(parsed, c.Suggest):
-            return await self.dispatch(actor, c.Suggest(draft))
-        if isinstance(parsed, c.Add):
-            return await self.dispatch(actor, c.Add(draft))
-        if isinstance(parsed, c.Edit):
-            return await self.dispatch(actor, c.Edit(parsed.snippet_id, draft))
-        if isinstance(parsed, c.Approve):
-            return await self.dispatch(actor, c.Approve(parsed.suggestion_id, draft))
-        return Reply(body="That form has expired. Please start again from the command.")
+        spec = c.spec_of(parsed)
+        if spec is None or spec.form is None:
+            return presenter.form_expired_reply()
+        rebuilt = spec.form(parsed, values)
+        return rebuilt if isinstance(rebuilt, Reply) else await self.dispatch(actor, rebuilt)
 
     async def dispatch(self, actor: Actor, command: c.Command) -> Reply:
         try:
             reply = await self._run(actor, command)
+            return await self._with_notice(actor.user, reply)
         except Exception:
             log.exception("command %s failed", type(command).__name__)
-            return Reply(
-                title="Something went wrong on my side",
-                body=(
-                    "Sorry, I couldn't finish that. Nothing you sent was lost; please try again "
-                    "in a minute. If it keeps happening, tell a moderator."
-                ),
-            )
-        return await self._with_notice(actor.user, reply)
+            return SORRY
 
     async def _run(self, actor: Actor, command: c.Command) -> Reply:
-        if isinstance(command, c.MODERATOR_COMMANDS) and not actor.is_moderator:
-            return Reply(
-                title="That's for moderators",
-                body=(
-                    "Only community moderators can change snippets or see the queues. You can "
-                    "`suggest` a snippet and a moderator will review it."
-                ),
-                buttons=(Button("Suggest a snippet", "suggest"),),
-            )
         match command:
             case c.Menu():
-                return self._menu(actor)
-            case c.Help():
-                return self._help(actor)
+                return presenter.menu_reply()
             case c.Usage(message=message):
-                return Reply(title="Not quite", body=message, buttons=(Button("Help", "help"),))
-            case c.Ask(query=query, offset=offset):
-                return await self.advice.ask(query, offset)
-            case c.ListTopics():
-                return await self.advice.topics()
-            case c.ShowTopic(slug=slug):
-                return await self.advice.topic(slug)
-            case c.ShowSnippet(snippet_id=snippet_id):
-                return await self.advice.show(snippet_id)
-            case c.Vote(snippet_id=snippet_id, value=value):
-                return await self.advice.vote(actor, snippet_id, value)
-            case c.Share(snippet_id=snippet_id):
-                return await self.advice.share(actor, snippet_id)
-            case c.Subscribe():
-                return await self.progress.subscribe(actor, command)
-            case c.Pause():
-                return await self.progress.pause(actor, command)
-            case c.Resume():
-                return await self.progress.resume(actor)
-            case c.Unsubscribe():
-                return await self.progress.unsubscribe(actor)
-            case c.Challenge():
-                return await self.progress.challenge(actor)
-            case c.Done():
-                return await self.progress.done(actor, command)
-            case c.Skip():
-                return await self.progress.skip(actor)
-            case c.Restart():
-                return await self.progress.restart(actor)
-            case c.Progress():
-                return await self.progress.progress(actor)
-            case c.Suggest(draft=draft):
-                return await self.moderation.suggest(actor, draft)
-            case c.Add(draft=draft):
-                return await self.moderation.add(actor, draft)
-            case c.Edit(snippet_id=snippet_id, draft=draft):
-                return await self.moderation.edit(actor, snippet_id, draft)
-            case c.Retire(snippet_id=snippet_id):
-                return await self.moderation.retire(actor, snippet_id)
-            case c.Review():
-                return await self.moderation.review()
-            case c.Approve(suggestion_id=number, draft=draft, edit=edit):
-                return await self.moderation.approve(actor, number, draft, edit)
-            case c.Reject(suggestion_id=number, reason=reason):
-                return await self.moderation.reject(actor, number, reason)
-            case c.Gaps():
-                return await self.moderation.gaps()
-            case c.Stats():
-                return await self.moderation.stats()
-            case c.Export():
-                return await self.moderation.export()
-            case c.History(snippet_id=snippet_id):
-                return history_reply(await self.history.history(snippet_id), snippet_id)
-            case c.Revert(snippet_id=snippet_id, target=target):
-                return revert_reply(await self.history.revert(actor, snippet_id, target))
-            case c.MyData():
-                return await self.privacy.mydata(actor)
-            case c.Forget(confirmed=confirmed):
-                return await self.privacy.forget(actor, confirmed)
-            case c.Remind(on=on):
-                return await self.progress.remind(actor, on)
-        raise AssertionError(f"unhandled command {command!r}")
-
-    def _menu(self, actor: Actor) -> Reply:
-        return Reply(
-            title="Hi! I'm pmadvice",
-            body=(
-                "I help people moving from operations into product management. Ask me a "
-                "question in your own words, browse the topics, or take on a weekly portfolio "
-                "exercise."
-            ),
-            buttons=(
-                Button("Browse topics", "topics"),
-                Button("This week's exercise", "challenge"),
-                Button("My progress", "progress"),
-                Button("Help", "help"),
-            ),
-        )
-
-    def _help(self, actor: Actor) -> Reply:
-        body = HELP + ("\n\n" + MODERATOR_HELP if actor.is_moderator else "")
-        return Reply(title="How to use pmadvice", body=body)
+                return presenter.usage_reply(message)
+            case _:
+                spec = c.spec_of(command)
+                if spec is None:
+                    raise LookupError(f"no declaration for {type(command).__name__}")
+                if spec.moderator_only and not actor.is_moderator:
+                    return presenter.moderators_only_reply()
+                return await spec.run(self._services, actor, command)
 
     async def _with_notice(self, user: UserRef, reply: Reply) -> Reply:
         """Tell the member, once, about something that happened while they were away."""

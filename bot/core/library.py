@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from bot.core.models import (
     RevisionAction,
     Snippet,
     SnippetRevision,
+    Topic,
     VoteTally,
 )
 from bot.core.ports import Clock, ConflictError, Repositories
@@ -101,6 +103,39 @@ def merge(catalog: tuple[Snippet, ...], revisions: list[SnippetRevision]) -> Mer
     return Merged(merged, frozenset(retired), overrides, tuple(conflicts), tuple(carried))
 
 
+@functools.cache
+def shared_analyzer() -> Analyzer:
+    """One analyzer per process: it is pure, and its stemming cache is worth keeping warm
+    across index rebuilds (stemming is most of the cost of building an index)."""
+    return Analyzer()
+
+
+IndexKey = tuple[tuple[str, VoteTally], ...]
+
+
+def _frozen(votes: dict[str, VoteTally]) -> IndexKey:
+    return tuple(sorted(votes.items()))
+
+
+@functools.lru_cache(maxsize=8)
+def _built_index(
+    factory: Callable[..., SearchIndex],
+    snippets: tuple[Snippet, ...],
+    topics: tuple[Topic, ...],
+    votes: IndexKey,
+    config: RankingConfig | None,
+) -> SearchIndex:
+    """An index is a pure function of what it indexes, so a reload that finds nothing changed
+    (the usual case every `ttl`) reuses the index instead of building it again."""
+    return factory(
+        snippets,
+        {t.slug: t for t in topics},
+        dict(votes),
+        config=config,
+        analyzer=shared_analyzer(),
+    )
+
+
 class SnippetLibrary:
     """Keeps a search index over the merged snippets, rebuilt when stale or changed here.
 
@@ -121,8 +156,6 @@ class SnippetLibrary:
         self._clock = clock
         self._ttl = ttl
         self._config = config
-        self._analyzer = Analyzer()
-        self._topics = {t.slug: t for t in knowledge.topics}
         self._factory = index_factory
         self._state: LibraryState | None = None
         self._lock = asyncio.Lock()
@@ -150,8 +183,12 @@ class SnippetLibrary:
             closed = await self._close(revision)
             if closed is not None:
                 latest[closed.snippet_id] = closed
-        index = self._factory(
-            merged.snippets, self._topics, votes, config=self._config, analyzer=self._analyzer
+        index = _built_index(
+            self._factory,
+            tuple(merged.snippets),
+            self.knowledge.topics,
+            _frozen(votes),
+            self._config,
         )
         return LibraryState(
             index=index,
@@ -185,3 +222,29 @@ class SnippetLibrary:
             return None  # another process closed it first
         log.info("%s: the YAML now carries r%s", revision.snippet_id, revision.revision)
         return closing
+
+
+async def snippets_matching(library: SnippetLibrary, typed: str, limit: int) -> list[Snippet]:
+    """Live snippets for what a member is typing: titles or ids containing it first, then ranked
+    search hits; with nothing typed, the titles in order."""
+    state = await library.state()
+    query = " ".join(typed.lower().split())
+    if not query:
+        return sorted(state.snippets, key=lambda s: s.title.lower())[:limit]
+    picked = [s for s in state.snippets if query in s.title.lower() or query in s.id]
+    if len(picked) < limit:
+        ids = {s.id for s in picked}
+        hits = state.index.search(typed, limit=limit).hits
+        picked += [h.snippet for h in hits if h.snippet.id not in ids]
+    return picked[:limit]
+
+
+async def snippet_titled(library: SnippetLibrary, title: str, length: int) -> Snippet | None:
+    """The live snippet whose title (cut to `length`, spacing ignored) is exactly `title`."""
+
+    def norm(text: str) -> str:
+        return " ".join(text.lower().split())[:length]
+
+    wanted = norm(title)
+    state = await library.state()
+    return next((s for s in state.snippets if norm(s.title) == wanted), None)

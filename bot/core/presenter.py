@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
+from bot.core.commands import Audience, listed
 from bot.core.models import Exercise, Knowledge, Snippet, Topic
 from bot.core.reply import Button, ButtonStyle, Reply, ReplyField, Visibility
 
@@ -103,7 +106,7 @@ def exercise_reply(
         body=exercise.prompt.strip(),
         fields=(
             ReplyField("Deliverable", exercise.deliverable),
-            ReplyField("Time", _minutes(exercise.minutes)),
+            ReplyField("Time", minutes_text(exercise.minutes)),
             ReplyField("Done looks like", exercise.done_when, inline=False),
         ),
         buttons=(
@@ -142,7 +145,15 @@ def progress_line(done: int, total: int, streak: int) -> str:
     return f"{done}/{total} {progress_bar(done, total)} streak {streak}"
 
 
-def _minutes(minutes: int) -> str:
+def local_time(at: datetime | None, zone: str) -> str:
+    """A moment in the member's own time zone, the same in chat and on the home screen."""
+    if at is None:
+        return "not scheduled"
+    local = at.astimezone(ZoneInfo(zone))
+    return f"{local:%A %d %B, %H:%M} {zone}"
+
+
+def minutes_text(minutes: int) -> str:
     if minutes < 60:
         return f"about {minutes} min"
     hours, rest = divmod(minutes, 60)
@@ -164,7 +175,7 @@ def reminder_reply(exercise: Exercise, progress: str) -> Reply:
         title=f"Mid-week reminder: {exercise.title}",
         body=(
             f"This week's exercise is still open: {exercise.deliverable.rstrip('.')}. "
-            f"It takes {_minutes(exercise.minutes)}; a rough version counts."
+            f"It takes {minutes_text(exercise.minutes)}; a rough version counts."
         ),
         buttons=(
             Button("Mark done", "done", ButtonStyle.PRIMARY),
@@ -172,4 +183,99 @@ def reminder_reply(exercise: Exercise, progress: str) -> Reply:
             Button("No more reminders", "remind off"),
         ),
         context=progress + " · `remind off` stops these",
+    )
+
+
+ASK_ANYTHING = (
+    "*Ask anything* about moving from operations into product: "
+    "`/pmadvice how do I talk about my supply chain work`"
+)
+
+
+def help_lines(audience: Audience) -> list[str]:
+    return [
+        f"- `{spec.typed}`: {spec.summary}" + (f", e.g. `{spec.example}`" if spec.example else "")
+        for spec in listed(audience)
+        if spec.name != "ask"
+    ]
+
+
+def help_reply(moderator: bool) -> Reply:
+    body = "\n".join([ASK_ANYTHING, *help_lines(Audience.MEMBER)])
+    if moderator:
+        body += "\n\n*Moderators*\n" + "\n".join(help_lines(Audience.MODERATOR))
+    return Reply(title="How to use pmadvice", body=body)
+
+
+def menu_reply() -> Reply:
+    return Reply(
+        title="Hi! I'm pmadvice",
+        body=(
+            "I help people moving from operations into product management. Ask me a "
+            "question in your own words, browse the topics, or take on a weekly portfolio "
+            "exercise."
+        ),
+        buttons=(
+            Button("Browse topics", "topics"),
+            Button("This week's exercise", "challenge"),
+            Button("My progress", "progress"),
+            Button("Help", "help"),
+        ),
+    )
+
+
+def usage_reply(message: str) -> Reply:
+    return Reply(title="Not quite", body=message, buttons=(Button("Help", "help"),))
+
+
+def moderators_only_reply() -> Reply:
+    return Reply(
+        title="That's for moderators",
+        body=(
+            "Only community moderators can change snippets or see the queues. You can "
+            "`suggest` a snippet and a moderator will review it."
+        ),
+        buttons=(Button("Suggest a snippet", "suggest"),),
+    )
+
+
+def form_expired_reply() -> Reply:
+    return Reply(body="That form has expired. Please start again from the command.")
+
+
+def commands_markdown() -> str:
+    """The README's command table, generated from the declarations."""
+    rows = ["| command | who | what it does |", "|---|---|---|"]
+    rows.append("| *any question* | everyone | " + ANY_QUESTION + " |")
+    rows.append("| (nothing) | everyone | a menu |")
+    rows += [
+        f"| `{spec.typed}` | {'moderators' if spec.moderator_only else 'everyone'} "
+        f"| {spec.summary} |"
+        for spec in listed()
+    ]
+    return "\n".join(rows)
+
+
+ANY_QUESTION = 'the best-matching snippet, two related ones, 👍/👎, "another", "share to channel"'
+
+
+def about_reply(release: str, snippets: int, topics: int, exercises: int) -> Reply:
+    return Reply(
+        title=f"pmadvice {release}",
+        body=(
+            f"I hold {snippets} snippets of advice on {topics} topics, and a track of "
+            f"{exercises} portfolio exercises."
+        ),
+        fields=(
+            ReplyField(
+                "What I keep about you",
+                "Your chat id and name, your weekly-exercise subscription (day, time, time "
+                "zone), your progress with the links and notes you add to `done`, your votes, "
+                "and what you suggest. Questions I couldn't answer are kept without your name, "
+                "with e-mail addresses, phone numbers and tokens masked, so the moderators can "
+                "fill the gap. `mydata` sends you all of it; `forget` erases it.",
+                inline=False,
+            ),
+        ),
+        buttons=(Button("Help", "help"),),
     )

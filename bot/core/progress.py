@@ -22,7 +22,13 @@ from bot.core.models import (
     UserRef,
 )
 from bot.core.ports import Clock, DeliveryRepository, Repositories
-from bot.core.presenter import exercise_reply, finished_reply, progress_bar, progress_line
+from bot.core.presenter import (
+    exercise_reply,
+    finished_reply,
+    local_time,
+    progress_bar,
+    progress_line,
+)
 from bot.core.reply import Button, ButtonStyle, Reply, ReplyField
 from bot.core.schedule import next_due
 from bot.core.validation import is_link
@@ -168,7 +174,7 @@ class ProgressService:
         )
         return Reply(
             title="Weekly challenge" if keep else "Welcome to the weekly challenge",
-            body=body + f"\nFirst nudge: {_local(subscription.next_due_at, zone)}.",
+            body=body + f"\nFirst nudge: {local_time(subscription.next_due_at, zone)}.",
             context=state.line + " · `pause`, `unsubscribe` any time",
             buttons=buttons,
         )
@@ -192,7 +198,7 @@ class ProgressService:
             title="Paused",
             body=(
                 f"Taking {weeks} off. Your next nudge comes "
-                f"{_local(paused.next_due_at, existing.timezone)}; `resume` to come back sooner. "
+                f"{local_time(paused.next_due_at, existing.timezone)}; `resume` to come back sooner. "
                 "Your streak waits: paused weeks don't break it."
             ),
             buttons=(Button("Resume now", "resume"),),
@@ -214,7 +220,7 @@ class ProgressService:
         await self._repos.subscriptions.end_pause(actor.user, now)
         return Reply(
             title="Welcome back",
-            body=f"Nudges are on again. Next one: {_local(resumed.next_due_at, existing.timezone)}.",
+            body=f"Nudges are on again. Next one: {local_time(resumed.next_due_at, existing.timezone)}.",
         )
 
     async def unsubscribe(self, actor: Actor) -> Reply:
@@ -375,13 +381,6 @@ def _first(*values: T | None) -> T:
     raise ValueError("no value")
 
 
-def _local(at: datetime | None, zone: str) -> str:
-    if at is None:
-        return "not scheduled"
-    local = at.astimezone(ZoneInfo(zone))
-    return f"{local:%A %d %B, %H:%M} {zone}"
-
-
 def _subscription_summary(subscription: Subscription | None) -> str:
     if subscription is None or subscription.status == SubscriptionStatus.CANCELLED:
         return "off (`subscribe` to start)"
@@ -390,7 +389,7 @@ def _subscription_summary(subscription: Subscription | None) -> str:
         f"{subscription.timezone}"
     )
     if subscription.status == SubscriptionStatus.PAUSED:
-        return f"paused until {_local(subscription.paused_until, subscription.timezone)}"
+        return f"paused until {local_time(subscription.paused_until, subscription.timezone)}"
     return when + ("" if subscription.reminders else " (no mid-week reminder)")
 
 
