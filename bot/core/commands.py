@@ -818,7 +818,7 @@ SPECS = (
     CommandSpec("skip", Skip, lambda s, a, cmd: s.progress.skip(a), "Skip this week's exercise",
                 grammar=_bare_or(Skip(), "this week"), changes_home=True),
     CommandSpec("restart", Restart, lambda s, a, cmd: s.progress.restart(a),
-                "Start a review round once the track is finished", changes_home=True),
+                "A review round with revision prompts once the track is finished", changes_home=True),
     CommandSpec("progress", Progress, lambda s, a, cmd: s.progress.progress(a),
                 "Your progress through the exercises"),
     CommandSpec(

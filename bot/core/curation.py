@@ -155,6 +155,7 @@ class CurationService:
 
     async def edit(self, actor: Actor, snippet_id: str, draft: Draft | None) -> Reply:
         state = await self._library.state()
+        snippet_id = state.resolve(snippet_id)
         current = state.index.get(snippet_id)
         if current is None:
             return _unknown_snippet(snippet_id, snippet_id in state.retired)
@@ -192,6 +193,7 @@ class CurationService:
 
     async def retire(self, actor: Actor, snippet_id: str) -> Reply:
         state = await self._library.state()
+        snippet_id = state.resolve(snippet_id)
         current = state.index.get(snippet_id)
         if current is None:
             return _unknown_snippet(snippet_id, snippet_id in state.retired)
@@ -239,7 +241,8 @@ class CurationService:
     async def free_id(self, base: str, also_taken: set[str] | None = None) -> str:
         state = await self._library.state()
         taken = {s.id for s in state.snippets} | set(state.latest) | set(state.retired)
-        taken |= {s.id for s in self._library.knowledge.snippets} | (also_taken or set())
+        taken |= {s.id for s in self._library.knowledge.snippets} | set(state.aliases)
+        taken |= also_taken or set()
         candidate, number = base, 2
         while candidate in taken:
             candidate = f"{base}-{number}"

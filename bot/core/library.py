@@ -45,10 +45,19 @@ class LibraryState:
     latest: dict[str, SnippetRevision] = field(default_factory=dict)
     """The newest stored revision of every snippet with any, whatever it says."""
     conflicts: tuple[GitConflict, ...] = ()
+    aliases: dict[str, str] = field(default_factory=dict)
+    """Retired catalog ids -> the live snippet that absorbed them."""
 
     @property
     def snippets(self) -> tuple[Snippet, ...]:
         return self.index.snippets
+
+    def resolve(self, snippet_id: str) -> str:
+        """The live id for `snippet_id`: itself, or the snippet that absorbed it."""
+        return self.aliases.get(snippet_id, snippet_id)
+
+    def get(self, snippet_id: str) -> Snippet | None:
+        return self.index.get(self.resolve(snippet_id))
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +73,13 @@ class Merged:
 def merge(catalog: tuple[Snippet, ...], revisions: list[SnippetRevision]) -> Merged:
     """Edits override catalog entries, retirements hide them, new ids are added; a chat change
     the YAML already says is dropped (carried), and one made over a YAML version git has
-    since changed stays live but is reported as a conflict."""
-    latest = {r.snippet_id: r for r in revisions}
+    since changed stays live but is reported as a conflict.
+
+    Chat changes to an id the catalog has since merged into another snippet are superseded
+    by that merge, so they never bring the old snippet back.
+    """
+    absorbed = {old for s in catalog for old in s.replaces}
+    latest = {r.snippet_id: r for r in revisions if r.snippet_id not in absorbed}
     merged: list[Snippet] = []
     overrides: dict[str, SnippetRevision] = {}
     conflicts: list[GitConflict] = []
@@ -176,7 +190,8 @@ class SnippetLibrary:
 
     async def _load(self) -> LibraryState:
         revisions = await self._repos.revisions.latest()
-        votes: dict[str, VoteTally] = await self._repos.feedback.tallies()
+        aliases = self.knowledge.aliases
+        votes = _fold_votes(await self._repos.feedback.tallies(), aliases)
         merged = merge(self.knowledge.snippets, revisions)
         latest = {r.snippet_id: r for r in revisions}
         for revision in merged.carried:
@@ -197,6 +212,7 @@ class SnippetLibrary:
             loaded_at=self._clock.now(),
             latest=latest,
             conflicts=merged.conflicts,
+            aliases=aliases,
         )
 
     async def _close(self, revision: SnippetRevision) -> SnippetRevision | None:
@@ -248,3 +264,13 @@ async def snippet_titled(library: SnippetLibrary, title: str, length: int) -> Sn
     wanted = norm(title)
     state = await library.state()
     return next((s for s in state.snippets if norm(s.title) == wanted), None)
+
+
+def _fold_votes(tallies: dict[str, VoteTally], aliases: dict[str, str]) -> dict[str, VoteTally]:
+    """Votes cast on a retired id count for the snippet that absorbed it."""
+    folded: dict[str, VoteTally] = {}
+    for snippet_id, tally in tallies.items():
+        key = aliases.get(snippet_id, snippet_id)
+        before = folded.get(key, VoteTally())
+        folded[key] = VoteTally(before.up + tally.up, before.down + tally.down)
+    return folded

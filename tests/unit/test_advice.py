@@ -116,3 +116,11 @@ async def test_about_names_the_version_the_knowledge_and_what_is_kept(bot):
     assert any(f.name == "What I keep about you" for f in reply.fields)
     question = await bot.handle(member(), "about moving from ops to product")
     assert question.title != reply.title
+
+
+async def test_a_topic_names_resources_to_go_deeper(bot):
+    topic = await bot.handle(member(), "topic portfolio")
+    fields = {f.name: f.value for f in topic.fields}
+    assert fields["Go deeper"] == "A Book on Teardowns by An Author (book)"
+    plain = await bot.handle(member(), "topic networking")
+    assert all(f.name != "Go deeper" for f in plain.fields)
