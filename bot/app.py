@@ -14,6 +14,8 @@ from bot.core.facade import PmAdvice
 from bot.core.models import Knowledge
 from bot.core.nudges import NudgeEngine, NudgePolicy
 from bot.core.ports import Clock, Messenger, SystemClock
+from bot.core.ranking import RankingConfig
+from bot.embedding import build_encoder
 from bot.runtime import (
     BackgroundService,
     PlatformFactory,
@@ -70,8 +72,13 @@ async def build_runtime(
     messengers: Mapping[str, Messenger] | None = None,
     migrate: bool = True,
     knowledge: Knowledge | None = None,
+    warm: bool = True,
 ) -> AsyncIterator[Runtime]:
-    """Everything a bot process runs on; `knowledge` is loaded from the settings unless given."""
+    """Everything a bot process runs on; `knowledge` is loaded from the settings unless given.
+
+    With `warm`, the search index (and the semantic model behind it) is built before this
+    returns, so a bot's first question is answered as fast as any other; commands that never
+    search pass False and never load the model."""
     knowledge = knowledge or load_knowledge(settings.knowledge_dir)
     if migrate:
         await asyncio.to_thread(prepare_database, settings.database_url)
@@ -89,7 +96,11 @@ async def build_runtime(
             deliveries=deliveries,
             limits=settings.flood_limits(),
             gap_retention=timedelta(days=settings.unanswered_days),
+            ranking=RankingConfig(answer_threshold=settings.answer_threshold),
+            encoder=build_encoder(settings.semantic_model, settings.cache_dir),
         )
+        if warm:
+            await facade.warm_up()
         yield Runtime(settings, knowledge, engine, repositories, facade, clock, deliveries)
     finally:
         await engine.dispose()

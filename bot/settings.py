@@ -6,13 +6,14 @@ Call `load_settings()`; there is deliberately no module-level instance.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import platformdirs
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.core.flood import FloodLimits, parse_limit
+from bot.core.ranking import DEFAULT_ANSWER_THRESHOLD
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_KNOWLEDGE = PACKAGE_ROOT / "knowledge"
@@ -21,6 +22,10 @@ SHIPPED_KNOWLEDGE = PACKAGE_ROOT / "knowledge"
 def default_database_url() -> str:
     data_dir = Path(platformdirs.user_data_dir("pmadvice", appauthor=False))
     return f"sqlite+aiosqlite:///{data_dir / 'pmadvice.db'}"
+
+
+def default_cache_dir() -> Path:
+    return Path(platformdirs.user_cache_dir("pmadvice", appauthor=False))
 
 
 def split_ids(value: object) -> object:
@@ -55,6 +60,17 @@ class Settings(BaseSettings):
     """Mid-week reminders for members whose exercise of the week is still open."""
     unanswered_days: int = Field(default=90, ge=1, le=3650, alias="PMADVICE_UNANSWERED_DAYS")
     """How long unanswered questions (masked, without member ids) are kept."""
+    answer_threshold: float = Field(
+        default=DEFAULT_ANSWER_THRESHOLD, ge=0, le=1, alias="PMADVICE_ANSWER_THRESHOLD"
+    )
+    """Answer when the estimated chance that the best snippet answers reaches this; below it,
+    decline honestly. Calibrated by `benchmarks/calibrate.py`."""
+    semantic_model: Literal["wordllama", "none"] = Field(
+        default="wordllama", alias="PMADVICE_SEMANTIC_MODEL"
+    )
+    """The offline embedding model used beside the lexical ranker, or none."""
+    cache_dir: Path = Field(default_factory=default_cache_dir, alias="PMADVICE_CACHE_DIR")
+    """Where the semantic model's word vectors are kept between runs (safe to delete)."""
 
     slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")

@@ -22,6 +22,7 @@ from bot.core.models import (
 from bot.core.ports import Clock, ConflictError, Repositories
 from bot.core.ranking import Analyzer, RankingConfig, SearchIndex
 from bot.core.revisions import GIT_AUTHOR, Content, content_hash, snapshot
+from bot.core.semantic import TextEncoder
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +139,7 @@ def _built_index(
     topics: tuple[Topic, ...],
     votes: IndexKey,
     config: RankingConfig | None,
+    encoder: TextEncoder | None = None,
 ) -> SearchIndex:
     """An index is a pure function of what it indexes, so a reload that finds nothing changed
     (the usual case every `ttl`) reuses the index instead of building it again."""
@@ -147,6 +149,7 @@ def _built_index(
         dict(votes),
         config=config,
         analyzer=shared_analyzer(),
+        encoder=encoder,
     )
 
 
@@ -164,6 +167,7 @@ class SnippetLibrary:
         ttl: timedelta = timedelta(seconds=60),
         config: RankingConfig | None = None,
         index_factory: Callable[..., SearchIndex] = SearchIndex,
+        encoder: TextEncoder | None = None,
     ) -> None:
         self.knowledge = knowledge
         self._repos = repositories
@@ -171,6 +175,7 @@ class SnippetLibrary:
         self._ttl = ttl
         self._config = config
         self._factory = index_factory
+        self._encoder = encoder
         self._state: LibraryState | None = None
         self._lock = asyncio.Lock()
 
@@ -204,6 +209,7 @@ class SnippetLibrary:
             self.knowledge.topics,
             _frozen(votes),
             self._config,
+            self._encoder,
         )
         return LibraryState(
             index=index,
