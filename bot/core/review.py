@@ -37,6 +37,7 @@ from bot.core.reply import (
     ReplyField,
 )
 from bot.core.revisions import NOT_IN_YAML
+from bot.core.telemetry import NO_TELEMETRY, Telemetry
 from bot.core.text import clean_input
 from bot.core.validation import REASON_MAX
 
@@ -53,7 +54,9 @@ class ReviewWorkflow:
         clock: Clock,
         notify: Notify | None = None,
         flood: FloodControl | None = None,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
+        self._telemetry = telemetry
         self._curation = curation
         self._library = curation.library
         self._repos = repositories
@@ -84,6 +87,7 @@ class ReviewWorkflow:
                 questions=clean.questions,
             )
         )
+        self._telemetry.suggestion()
         return Reply(
             title="Thanks, suggestion received",
             body=(
