@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import discord
-import yaml
 
 from tests.discord.conftest import MOD_ROLE, Chat, started
 from tests.discord.fake_discord import GUILD_ID, FakeDiscord, shown_values
@@ -35,6 +34,8 @@ async def test_moderator_group_is_hidden_by_default_and_guild_only(fake: FakeDis
         "review",
         "approve",
         "reject",
+        "history",
+        "revert",
         "gaps",
         "stats",
         "export",
@@ -224,10 +225,12 @@ async def test_export_uploads_the_yaml_file(moderator: Chat, runtime, fake: Fake
     assert empty.title == "Nothing to export"
     await moderator.slash("retire", group="pmadvice-mod", snippet=runtime.knowledge.snippets[2].id)
     exported = await moderator.slash("export", group="pmadvice-mod")
-    assert exported.title == "Chat changes as YAML"
+    assert exported.title == "Chat changes as a patch"
     [attachment] = exported.message["attachments"]
-    assert attachment["filename"] == "community.yaml"
-    assert yaml.safe_load(fake.files[attachment["id"]].decode())
+    assert attachment["filename"] == "chat-changes.patch"
+    patch = fake.files[attachment["id"]].decode()
+    assert patch.startswith("diff --git a/knowledge/snippets/")
+    assert f"-  - id: {runtime.knowledge.snippets[2].id}" in patch
 
 
 async def test_moderation_in_a_dm_is_refused_unless_listed(chat: Chat):
