@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from bot.core.library import SnippetLibrary
-from bot.core.models import Actor, SearchResult, Snippet
+from bot.core.models import Actor, QuestionEvent, SearchResult, Snippet
 from bot.core.ports import Clock, Repositories
 from bot.core.presenter import (
     decline_reply,
@@ -51,8 +51,11 @@ class AdviceService:
                     buttons=(Button("Topics", "topics"),),
                 )
             await self._repos.unanswered.add(query, self._clock.now())
+            await self._repos.questions.add(QuestionEvent(self._clock.now(), answered=False))
             return decline_reply(query, knowledge)
         best, *related = (hit.snippet for hit in result.hits)
+        if not offset:
+            await self._repos.questions.add(QuestionEvent(self._clock.now(), True, best.id))
         if len(related) < 2:
             related.extend(await self._same_topic(best.id, best.topics, 2 - len(related)))
         return snippet_reply(best, knowledge, related, query=query, offset=offset)

@@ -9,12 +9,15 @@ from dataclasses import dataclass
 
 from bot.core import commands as c
 from bot.core.advice import AdviceService
+from bot.core.browse import LibraryView
 from bot.core.library import SnippetLibrary
-from bot.core.models import Actor, GapCount, Knowledge, Subscription, UserRef
+from bot.core.models import Actor, GapCount, Knowledge, Subscription, UserRef, WebRole
 from bot.core.moderation import GAP_WINDOW, ModerationService, draft_from_values
 from bot.core.ports import Clock, DeliveryRepository, Exporter, Messenger, Repositories
 from bot.core.progress import ProgressService, TrackState
 from bot.core.reply import Button, Reply
+from bot.core.reports import ReportService
+from bot.core.web_access import WebAccess, WebLinks, sign_in_reply
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +70,10 @@ class PmAdvice:
         self.moderation = ModerationService(
             self.library, repositories, clock, exporter, notify=self._notify
         )
+        self.browse = LibraryView(self.library)
+        self.reports = ReportService(self.library, repositories, clock)
+        self.web = WebAccess(repositories.web, clock)
+        self.web_links = WebLinks()
 
     async def overview(self, actor: Actor, gaps: int = 5) -> Overview:
         subscription, track = await self.progress.state_for(actor.user)
@@ -76,6 +83,15 @@ class PmAdvice:
         since = self.clock.now() - GAP_WINDOW
         top = await self.repositories.unanswered.top(limit=gaps, since=since)
         return Overview(subscription, track, waiting, tuple(top))
+
+    async def web_sign_in(self, actor: Actor, role: WebRole) -> Reply:
+        """A private one-time link to the dashboard (moderators) or the member's own page."""
+        if role == WebRole.MODERATOR and not actor.is_moderator:
+            return _moderators_only()
+        if self.web_links.base is None:
+            return sign_in_reply(None, role)
+        token = await self.web.issue_link(actor.user, role)
+        return sign_in_reply(self.web_links.sign_in(token), role)
 
     async def handle(self, actor: Actor, text: str) -> Reply:
         """Run what the member typed after /pmadvice (or a button's command)."""
@@ -118,14 +134,7 @@ class PmAdvice:
 
     async def _run(self, actor: Actor, command: c.Command) -> Reply:
         if isinstance(command, c.MODERATOR_COMMANDS) and not actor.is_moderator:
-            return Reply(
-                title="That's for moderators",
-                body=(
-                    "Only community moderators can change snippets or see the queues. You can "
-                    "`suggest` a snippet and a moderator will review it."
-                ),
-                buttons=(Button("Suggest a snippet", "suggest"),),
-            )
+            return _moderators_only()
         match command:
             case c.Menu():
                 return self._menu(actor)
@@ -218,3 +227,14 @@ class PmAdvice:
         messenger = self.messengers.get(user.platform)
         if messenger is not None:
             await messenger.send(user, reply)
+
+
+def _moderators_only() -> Reply:
+    return Reply(
+        title="That's for moderators",
+        body=(
+            "Only community moderators can change snippets or see the queues. You can "
+            "`suggest` a snippet and a moderator will review it."
+        ),
+        buttons=(Button("Suggest a snippet", "suggest"),),
+    )

@@ -42,6 +42,7 @@ from bot.storage.tables import (
     UnansweredQueryRow,
     UserRow,
 )
+from bot.storage.web import SqlQuestionLog, SqlReports, SqlWebAccess
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -506,4 +507,7 @@ def build_repositories(engine: AsyncEngine, clock: Clock | None = None) -> Repos
         audit=SqlAuditRepository(sessions),
         feedback=SqlFeedbackRepository(sessions),
         unanswered=SqlUnansweredRepository(sessions),
+        questions=SqlQuestionLog(sessions),
+        reports=SqlReports(sessions),
+        web=SqlWebAccess(sessions),
     )

@@ -268,3 +268,58 @@ class UnansweredQueryRow(Base):
     text: Mapped[str] = mapped_column(String(UNANSWERED_TEXT_LIMIT))
     normalised: Mapped[str] = mapped_column(String(NORMALISED_TEXT_LIMIT), index=True)
     at: Mapped[datetime]
+
+
+class QuestionLogRow(Base):
+    """One question asked in chat: answered (by which snippet) or declined. No text, no
+    member: the dashboard counts questions, it does not watch people."""
+
+    __tablename__ = "question_log"
+    __table_args__ = (Index(None, "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime]
+    answered: Mapped[bool] = mapped_column(Boolean)
+    snippet_id: Mapped[str | None] = mapped_column(String(ID))
+
+
+WEB_ROLES = ("moderator", "member")
+
+
+class WebLinkRow(Base):
+    """A one-time sign-in link; only the SHA-256 of its token is stored."""
+
+    __tablename__ = "web_links"
+    __table_args__ = (
+        CheckConstraint(_one_of("role", WEB_ROLES), name="role"),
+        Index(None, "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    workspace: Mapped[str] = mapped_column(String(ID))
+    user_id: Mapped[str] = mapped_column(String(ID))
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class WebSessionRow(Base):
+    """A signed-in browser; only the SHA-256 of its cookie's token is stored."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (
+        CheckConstraint(_one_of("role", WEB_ROLES), name="role"),
+        Index(None, "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    workspace: Mapped[str] = mapped_column(String(ID))
+    user_id: Mapped[str] = mapped_column(String(ID))
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]

@@ -31,6 +31,7 @@ from bot.core.ports import (
     Repositories,
 )
 from bot.core.text import normalise_question
+from tests.support.fake_web import FakeQuestionLog, FakeReports, FakeWebAccess
 
 UNANSWERED_TEXT_LIMIT = 500
 
@@ -177,11 +178,16 @@ class FakeSuggestions:
 class FakeFeedback:
     def __init__(self) -> None:
         self.votes: dict[tuple[UserRef, str], int] = {}
+        self.cast_at: dict[tuple[UserRef, str], datetime] = {}
 
     async def vote(self, user: UserRef, snippet_id: str, value: int, at: datetime) -> None:
         if value not in (1, -1):
             raise ValueError(f"a vote is +1 or -1, not {value}")
         self.votes[(user, snippet_id)] = value
+        self.cast_at[(user, snippet_id)] = at
+
+    def cast(self) -> list[tuple[str, int, datetime]]:
+        return [(sid, value, self.cast_at[(u, sid)]) for (u, sid), value in self.votes.items()]
 
     async def tallies(self) -> dict[str, VoteTally]:
         result: dict[str, VoteTally] = {}
@@ -225,14 +231,19 @@ class FakeUnanswered:
 def fake_repositories() -> Repositories:
     audit = FakeAudit()
     revisions = FakeRevisions(audit)
+    subscriptions, progress, feedback = FakeSubscriptions(), FakeProgress(), FakeFeedback()
+    questions = FakeQuestionLog()
     return Repositories(
-        subscriptions=FakeSubscriptions(),
-        progress=FakeProgress(),
+        subscriptions=subscriptions,
+        progress=progress,
         revisions=revisions,
         suggestions=FakeSuggestions(revisions),
         audit=audit,
-        feedback=FakeFeedback(),
+        feedback=feedback,
         unanswered=FakeUnanswered(),
+        questions=questions,
+        reports=FakeReports(questions, subscriptions, progress, feedback.cast),
+        web=FakeWebAccess(),
     )
 
 
