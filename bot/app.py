@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from bot.catalog import YamlExporter, load_knowledge
 from bot.core.facade import PmAdvice
@@ -26,6 +27,9 @@ from bot.storage.deliveries import SqlDeliveryRepository
 from bot.storage.engine import create_engine, is_sqlite
 from bot.storage.migrate import current, head, upgrade
 from bot.storage.repositories import build_repositories
+
+if TYPE_CHECKING:
+    from bot.web_adapter.server import WebServer
 
 __all__ = [
     "BackgroundService",
@@ -131,6 +135,15 @@ async def serve(
                 await item.stop()
             except Exception:
                 log.exception("error while stopping %s", type(item).__name__)
+
+
+def web_server(runtime: Runtime, host: str, port: int) -> WebServer:
+    """The web pages on their own site; links in chat point at PMADVICE_PUBLIC_URL if set."""
+    from bot.web_adapter import WebOptions
+    from bot.web_adapter.server import WebServer
+
+    options = WebOptions(public_url=runtime.settings.public_url)
+    return WebServer(runtime.facade, host, port, options)
 
 
 def background_services(runtime: Runtime) -> list[BackgroundService]:

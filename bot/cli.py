@@ -15,7 +15,9 @@ from rich.console import Console
 
 from bot import __version__
 from bot.app import (
+    BackgroundService,
     DatabaseNotReady,
+    Runtime,
     StartupError,
     background_services,
     build_runtime,
@@ -25,12 +27,15 @@ from bot.app import (
     nudge_grace,
     nudge_scheduler,
     serve,
+    web_server,
 )
 from bot.catalog import KnowledgeError, export_to_directory, load_knowledge
 from bot.console_adapter import ConsoleMessenger, ConsoleSession, console_user, terminal
 from bot.core.models import Actor, Platform
 from bot.settings import Settings, SettingsError, load_settings
 
+DEFAULT_WEB_PORT = 8765
+"""`pmadvice web` without PMADVICE_HTTP_PORT; `make run` serves the console's pages here too."""
 FIRST_TICK_TIMEOUT = 10.0
 """Seconds the console waits for its first nudge tick before showing the prompt anyway."""
 
@@ -104,6 +109,11 @@ def _parser() -> argparse.ArgumentParser:
     export.set_defaults(run=_knowledge_export)
 
     _nudges_parser(sub)
+
+    web_cmd = sub.add_parser("web", help="serve the web library and dashboard alone")
+    web_cmd.add_argument("--host", default=None, help="address to bind (PMADVICE_HTTP_HOST)")
+    web_cmd.add_argument("--port", type=int, default=None, help="port (PMADVICE_HTTP_PORT)")
+    web_cmd.set_defaults(run=_web)
     return parser
 
 
@@ -186,6 +196,7 @@ def _console(args: argparse.Namespace, settings: Settings) -> int:
             session = ConsoleSession(runtime.facade.handle, runtime.facade.submit_form, actor)
             # Nudges for console members are delivered by printing them here.
             runtime.facade.messengers[Platform.CONSOLE.value] = ConsoleMessenger(session.console)
+            pages = await _console_web(runtime, settings)
             nudges = nudge_scheduler(runtime)
             await nudges.start()
             try:
@@ -195,9 +206,62 @@ def _console(args: argparse.Namespace, settings: Settings) -> int:
                 await session.run(sys.stdin)
             finally:
                 await nudges.stop()
+                if pages is not None:
+                    await pages.stop()
 
     asyncio.run(go())
     return 0
+
+
+async def _console_web(runtime: Runtime, settings: Settings) -> BackgroundService | None:
+    """With PMADVICE_HTTP_PORT set (`make run` sets it), the console serves the web pages
+    too and says where; a taken port costs the web pages, not the console."""
+    if settings.http_port is None:
+        return None
+    from bot.web_adapter.server import WebServerError
+
+    server = web_server(runtime, settings.http_host, settings.http_port)
+    try:
+        await server.start()
+    except WebServerError as error:
+        print(error, file=sys.stderr)
+        return None
+    print(f"Web pages: {server.address} (the dashboard: `dashboard` as a moderator)")
+    return server
+
+
+def _web(args: argparse.Namespace, settings: Settings) -> int:
+    host = args.host or settings.http_host
+    port = args.port if args.port is not None else (settings.http_port or DEFAULT_WEB_PORT)
+
+    async def go() -> int:
+        from bot.web_adapter.server import WebServerError
+
+        stop = _stop_on_signals()
+        async with build_runtime(settings) as runtime:
+            server = web_server(runtime, host, port)
+            try:
+                await server.start()
+            except WebServerError as error:
+                print(error, file=sys.stderr)
+                return 2
+            print(f"Serving the web pages on {server.address}", flush=True)
+            try:
+                await stop.wait()
+            finally:
+                await server.stop()
+        return 0
+
+    return asyncio.run(go())
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signame in ("SIGINT", "SIGTERM"):
+        with contextlib.suppress(NotImplementedError, AttributeError):
+            loop.add_signal_handler(getattr(signal, signame), stop.set)
+    return stop
 
 
 def _search(args: argparse.Namespace, settings: Settings) -> int:

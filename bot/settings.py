@@ -45,6 +45,12 @@ class Settings(BaseSettings):
         default=30.0, ge=1, le=3600, alias="PMADVICE_NUDGE_TICK_SECONDS"
     )
 
+    http_host: str = Field(default="127.0.0.1", alias="PMADVICE_HTTP_HOST")
+    http_port: int | None = Field(default=None, ge=1, le=65535, alias="PMADVICE_HTTP_PORT")
+    """Where the web pages are served; unset, the console serves none."""
+    public_url: str | None = Field(default=None, alias="PMADVICE_PUBLIC_URL")
+    """The address members reach the web pages at; links in chat and on pages use it."""
+
     slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
@@ -69,6 +75,15 @@ class Settings(BaseSettings):
         elif value.startswith("postgresql://"):
             value = "postgresql+asyncpg://" + value[len("postgresql://") :]
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("http://", "https://")) or " " in value:
+            raise ValueError("use the address members open, e.g. https://pmadvice.example.org")
+        return value.rstrip("/")
 
     @field_validator("knowledge_dir")
     @classmethod

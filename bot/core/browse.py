@@ -9,7 +9,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 from bot.core.library import SnippetLibrary
-from bot.core.models import Exercise, SearchResult, Snippet, Topic
+from bot.core.models import Exercise, QuestionEvent, SearchResult, Snippet, Topic
+from bot.core.ports import Clock, Repositories
 from bot.core.text import clean_input, words
 from bot.core.validation import QUERY_MAX
 
@@ -45,8 +46,10 @@ class SnippetPage:
 
 
 class LibraryView:
-    def __init__(self, library: SnippetLibrary) -> None:
+    def __init__(self, library: SnippetLibrary, repositories: Repositories, clock: Clock) -> None:
         self._library = library
+        self._repos = repositories
+        self._clock = clock
 
     @property
     def exercises(self) -> tuple[Exercise, ...]:
@@ -82,9 +85,17 @@ class LibraryView:
         return SnippetPage(snippet, topics, related[:3])
 
     async def search(self, query: str) -> SearchResult:
-        """The same ranking and decline as a question in chat; not logged as a chat question."""
+        """The same ranking and decline as a question in chat, counted the same way: a
+        declined question joins the moderators' gaps, as the decline says it does."""
         cleaned = clean_input(query, QUERY_MAX)
         if not words(cleaned):
             return SearchResult(query=cleaned)
         state = await self._library.state()
-        return state.index.search(cleaned, limit=SEARCH_LIMIT)
+        result = state.index.search(cleaned, limit=SEARCH_LIMIT)
+        now = self._clock.now()
+        if result.declined:
+            await self._repos.unanswered.add(cleaned, now)
+            await self._repos.questions.add(QuestionEvent(now, answered=False))
+        else:
+            await self._repos.questions.add(QuestionEvent(now, True, result.hits[0].snippet.id))
+        return result

@@ -70,7 +70,7 @@ class PmAdvice:
         self.moderation = ModerationService(
             self.library, repositories, clock, exporter, notify=self._notify
         )
-        self.browse = LibraryView(self.library)
+        self.browse = LibraryView(self.library, repositories, clock)
         self.reports = ReportService(self.library, repositories, clock)
         self.web = WebAccess(repositories.web, clock)
         self.web_links = WebLinks()

@@ -11,8 +11,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from bot.core.library import SnippetLibrary
-from bot.core.models import GapCount, PlatformNudges, Suggestion
+from bot.core.models import (
+    Exercise,
+    GapCount,
+    PlatformNudges,
+    ProgressEntry,
+    Subscription,
+    Suggestion,
+    UserRef,
+)
 from bot.core.ports import Clock, Repositories
+from bot.core.progress import ProgressService, TrackState
 from bot.core.ranking import Analyzer
 
 OVERVIEW_DAYS = 30
@@ -102,6 +111,24 @@ class FunnelStep:
     skipped: int
     stopped: int
     """Members whose last recorded exercise is this one."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrackRow:
+    exercise: Exercise
+    entry: ProgressEntry | None
+    current: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MemberPage:
+    """A member's own view: their track this round, what they handed in, their settings."""
+
+    subscription: Subscription | None
+    track: TrackState
+    rows: tuple[TrackRow, ...]
+    handed_in: tuple[ProgressEntry, ...]
+    """Every entry with a link or a note, all rounds, newest first."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,9 +254,24 @@ class ReportService:
             )
         return steps
 
+    async def member(self, user: UserRef, progress: ProgressService) -> MemberPage:
+        subscription, track = await progress.state_for(user)
+        entries = await self._repos.progress.list_for(user)
+        this_round = {e.exercise_id: e for e in entries if e.round == track.round}
+        current = track.current.id if track.current else None
+        rows = tuple(
+            TrackRow(x, this_round.get(x.id), x.id == current)
+            for x in self._library.knowledge.exercises
+        )
+        handed_in = tuple(reversed([e for e in entries if e.link or e.note]))
+        return MemberPage(subscription, track, rows, handed_in)
+
+    async def suggestion(self, number: int) -> Suggestion | None:
+        return await self._repos.suggestions.get(number)
+
     async def review_queue(self, limit: int = 50) -> ReviewQueue:
         waiting = await self._repos.suggestions.count_pending()
-        pending = await self._repos.suggestions.pending(limit=limit)
+        pending = await self._repos.suggestions.pending(limit=limit) if limit else []
         return ReviewQueue(waiting, tuple(pending))
 
 
