@@ -105,12 +105,14 @@ class SqlReports:
             failed = func.sum(case((d.status == "failed", 1), else_=0))
             deliveries = await session.execute(
                 select(UserRow.platform, sent, failed)
+                .select_from(d)
                 .join(UserRow, UserRow.id == d.user_id)
                 .where(d.due_at >= since)
                 .group_by(UserRow.platform)
             )
             paused = await session.execute(
                 select(UserRow.platform, func.count())
+                .select_from(SubscriptionRow)
                 .join(UserRow, UserRow.id == SubscriptionRow.user_id)
                 .where(SubscriptionRow.status == "paused")
                 .group_by(UserRow.platform)

@@ -17,7 +17,7 @@ from bot.core.moderation import draft_from_values, snippet_form
 from bot.core.reply import Form, Reply
 from bot.core.reports import Overview
 from bot.web_adapter.charts import Chart, Series, render
-from bot.web_adapter.pages import actor_of, context, page, requires
+from bot.web_adapter.pages import SESSION, actor_of, context, page, requires
 
 moderators = requires(WebRole.MODERATOR)
 
@@ -184,7 +184,7 @@ def _number(request: web.Request) -> int:
 @moderators
 async def approve(request: web.Request) -> web.StreamResponse:
     facade = context(request).facade
-    reply = await facade.dispatch(actor_of(request["web_session"]), c.Approve(_number(request)))
+    reply = await facade.dispatch(actor_of(request[SESSION]), c.Approve(_number(request)))
     return _outcome(request, reply)
 
 
@@ -194,7 +194,7 @@ async def reject(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     values = {"reason": str(form.get("reason", ""))}
     reply = await context(request).facade.submit_form(
-        actor_of(request["web_session"]), f"reject {number}", values
+        actor_of(request[SESSION]), f"reject {number}", values
     )
     if reply.errors:
         return await _review_page(request, {number: reply.errors["reason"]}, status=422)
@@ -228,7 +228,7 @@ async def edit_suggestion(request: web.Request) -> web.StreamResponse:
     _, errors = facade.moderation.validate(draft_from_values(values))
     if errors:
         return _form_page(request, form, values, errors, status=422)
-    actor = actor_of(request["web_session"])
+    actor = actor_of(request[SESSION])
     approved = await facade.dispatch(actor, c.Approve(number))
     published = await facade.reports.suggestion(number)
     if published is None or published.snippet_id is None:
@@ -251,7 +251,7 @@ async def add_snippet(request: web.Request) -> web.StreamResponse:
         return _form_page(request, form, values, {})
     values = await _posted(request)
     reply = await context(request).facade.submit_form(
-        actor_of(request["web_session"]), "add", values
+        actor_of(request[SESSION]), "add", values
     )
     if reply.errors:
         return _form_page(request, form, values, reply.errors, status=422)
@@ -262,7 +262,7 @@ async def add_snippet(request: web.Request) -> web.StreamResponse:
 async def edit_snippet(request: web.Request) -> web.StreamResponse:
     facade = context(request).facade
     snippet_id = request.match_info["snippet_id"]
-    actor = actor_of(request["web_session"])
+    actor = actor_of(request[SESSION])
     opened = await facade.dispatch(actor, c.Edit(snippet_id))
     if opened.form is None:
         return _outcome(request, opened, status=404)

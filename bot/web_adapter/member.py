@@ -8,7 +8,7 @@ from bot.core import commands as c
 from bot.core.commands import MAX_PAUSE_WEEKS, WEEKDAY_NAMES, parse_time, valid_timezone
 from bot.core.models import WebRole
 from bot.core.reply import Reply
-from bot.web_adapter.pages import actor_of, context, page, requires
+from bot.web_adapter.pages import SESSION, actor_of, context, page, requires
 
 members = requires(WebRole.MEMBER)
 
@@ -17,7 +17,7 @@ async def _page(
     request: web.Request, reply: Reply | None = None, error: str = "", status: int = 200
 ) -> web.StreamResponse:
     facade = context(request).facade
-    session = request["web_session"]
+    session = request[SESSION]
     view = await facade.reports.member(session.user, facade.progress)
     return page(
         request, "me.html", status=status, private=True, view=view, reply=reply, error=error,
@@ -47,7 +47,7 @@ async def subscription(request: web.Request) -> web.StreamResponse:
             status=422,
         )
     command = c.Subscribe(int(weekday_raw), at, zone)
-    reply = await context(request).facade.dispatch(actor_of(request["web_session"]), command)
+    reply = await context(request).facade.dispatch(actor_of(request[SESSION]), command)
     return await _page(request, reply)
 
 
@@ -58,18 +58,18 @@ async def pause(request: web.Request) -> web.StreamResponse:
     if not weeks.isdigit() or not 1 <= int(weeks) <= MAX_PAUSE_WEEKS:
         return await _page(request, error=f"Pause for 1 to {MAX_PAUSE_WEEKS} weeks.", status=422)
     command = c.Pause(int(weeks))
-    reply = await context(request).facade.dispatch(actor_of(request["web_session"]), command)
+    reply = await context(request).facade.dispatch(actor_of(request[SESSION]), command)
     return await _page(request, reply)
 
 
 @members
 async def resume(request: web.Request) -> web.StreamResponse:
-    reply = await context(request).facade.dispatch(actor_of(request["web_session"]), c.Resume())
+    reply = await context(request).facade.dispatch(actor_of(request[SESSION]), c.Resume())
     return await _page(request, reply)
 
 
 @members
 async def unsubscribe(request: web.Request) -> web.StreamResponse:
-    actor = actor_of(request["web_session"])
+    actor = actor_of(request[SESSION])
     reply = await context(request).facade.dispatch(actor, c.Unsubscribe())
     return await _page(request, reply)

@@ -73,6 +73,8 @@ class WebContext:
 
 
 WEB = web.AppKey("pmadvice_web", WebContext)
+SESSION = web.RequestKey("pmadvice_web_session", WebSession)
+CSRF = web.RequestKey("pmadvice_web_csrf", str)
 
 
 def context(request: web.Request) -> WebContext:
@@ -101,11 +103,11 @@ def page(
 ) -> web.Response:
     ctx = context(request)
     started = time.perf_counter()
-    session: WebSession | None = request.get("web_session")
+    session = request.get(SESSION)
     html = ctx.templates.get_template(template).render(
         url=ctx.url,
         session=session,
-        csrf=request.get("csrf", ""),
+        csrf=request.get(CSRF, ""),
         csrf_field=CSRF_FIELD,
         roles=WebRole,
         request_path=request.path,
@@ -138,8 +140,8 @@ async def current_session(request: web.Request) -> WebSession | None:
     token = request.cookies.get(SESSION_COOKIE, "")
     session = await context(request).facade.web.session(token)
     if session is not None:
-        request["web_session"] = session
-        request["csrf"] = csrf_token(token)
+        request[SESSION] = session
+        request[CSRF] = csrf_token(token)
     return session
 
 
@@ -191,6 +193,11 @@ def set_session_cookie(request: web.Request, response: web.StreamResponse, token
         samesite="Lax",
         secure=secure_request(request),
     )
+
+
+def see_other(location: str) -> web.Response:
+    """A 303 to `location` (after a form: the browser follows it with a GET)."""
+    return with_headers(web.Response(status=303, headers={"Location": location}), private=True)
 
 
 def actor_of(session: WebSession) -> Actor:

@@ -23,8 +23,8 @@ from bot.web_adapter.pages import (
     message,
     page,
     secure_request,
+    see_other,
     set_session_cookie,
-    with_headers,
 )
 
 REFUSED = {
@@ -83,10 +83,9 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
     if isinstance(outcome, LinkState):
         return _refused(request, outcome)
     target = "dashboard" if outcome.session.role == WebRole.MODERATOR else "me"
-    response = web.HTTPSeeOther(context(request).url(target))
+    response = see_other(context(request).url(target))
     set_session_cookie(request, response, outcome.token)
     response.del_cookie(SIGNIN_COOKIE, path="/signin")
-    with_headers(response, private=True)
     return response
 
 
@@ -97,7 +96,6 @@ async def sign_out(request: web.Request) -> web.StreamResponse:
     if session is None or not csrf_matches(token, str(form.get(CSRF_FIELD, ""))):
         return message(request, "Nothing to sign out of", "You're not signed in here.", 400)
     await context(request).facade.web.sign_out(token)
-    response = web.HTTPSeeOther(context(request).url("/"))
+    response = see_other(context(request).url("/"))
     response.del_cookie(SESSION_COOKIE, path="/")
-    with_headers(response, private=True)
     return response
