@@ -75,7 +75,7 @@ def render_svg(chart: Chart) -> Markup:
         )
     else:
         peak = max((v or 0 for s in chart.series for v in s.values), default=0)
-    top = 1.0 if chart.percent else _nice_max(peak)
+    top = 1.0 if chart.percent else _nice_max(max(peak, 2))
 
     def y(value: float) -> float:
         return TOP + plot_h - (value / top) * plot_h
