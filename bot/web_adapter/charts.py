@@ -12,12 +12,12 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-WIDTH = 640
-HEIGHT = 220
+WIDTH = 520
+HEIGHT = 230
 LEFT = 44
 RIGHT = 8
 TOP = 12
-BOTTOM = 34
+BOTTOM = 40
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +127,7 @@ def render_svg(chart: Chart) -> Markup:
                         f'<rect class="{series.css}" x="{x:.1f}" y="{y1:.1f}" '
                         f'width="{bar_w:.1f}" height="{max(y0 - y1, 0.5):.1f}"/>'
                     )
-    for i, label in _tick_labels(chart.labels, 8):
+    for i, label in _tick_labels(chart.labels, 6):
         parts.append(
             f'<text class="axis" x="{LEFT + slot * (i + 0.5):.1f}" y="{HEIGHT - BOTTOM + 16}" '
             f'text-anchor="middle">{escape(label)}</text>'
@@ -135,12 +135,12 @@ def render_svg(chart: Chart) -> Markup:
     legend_x = LEFT
     for series in chart.series:
         parts.append(
-            f'<rect class="{series.css}" x="{legend_x}" y="{HEIGHT - 12}" width="10" height="10"/>'
+            f'<rect class="{series.css}" x="{legend_x}" y="{HEIGHT - 13}" width="11" height="11"/>'
         )
         parts.append(
             f'<text class="axis" x="{legend_x + 14}" y="{HEIGHT - 3}">{escape(series.name)}</text>'
         )
-        legend_x += 24 + 7 * len(series.name)
+        legend_x += 26 + 8 * len(series.name)
     parts.append("</svg>")
     return Markup("".join(parts))
 
