@@ -16,6 +16,8 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
+# The console also serves the web pages on 127.0.0.1 (override with PMADVICE_HTTP_PORT).
+run: export PMADVICE_HTTP_PORT ?= 8765
 run: $(VENV)/.installed
 	$(BIN)/pmadvice run
 
@@ -49,6 +51,7 @@ eval: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/search.py
+	$(BIN)/python benchmarks/web.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache test-artifacts

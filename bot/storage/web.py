@@ -40,7 +40,9 @@ def _utc_day(session: AsyncSession, column: Any) -> Any:
     """The UTC calendar day of a timestamp column, on either database."""
     if session.get_bind().dialect.name == "postgresql":
         return cast(func.timezone("UTC", column), Date)
-    return func.date(column)  # SQLite stores naive UTC text
+    # SQLite stores naive UTC text, "YYYY-MM-DD HH:MM:SS[.ffffff]": the day is its first ten
+    # characters, and cutting them is several times cheaper than date() over many rows.
+    return func.substr(column, 1, 10)
 
 
 def _as_date(value: Any) -> date:

@@ -7,7 +7,10 @@ server from the core's read models; every asset ships in this package.
 
 from __future__ import annotations
 
+import time
+
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from bot.core.facade import PmAdvice
 from bot.web_adapter import dashboard, library, member, signin
@@ -56,6 +59,22 @@ def _get_and_post(routes: web.UrlDispatcher, path: str, handler: Handler) -> Non
 
 
 def web_application(facade: PmAdvice, options: WebOptions | None = None) -> web.Application:
-    app = web.Application(client_max_size=64 * 1024)
+    options = options or WebOptions()
+    middlewares = [] if options.timings is None else [_timed(options.timings)]
+    app = web.Application(client_max_size=64 * 1024, middlewares=middlewares)
     register_web(app, facade, options)
     return app
+
+
+def _timed(timings: list[tuple[str, float]]) -> Middleware:
+    """Records how long each request takes on the server, from routing to response."""
+
+    @web.middleware
+    async def timed(request: web.Request, handler: Handler) -> web.StreamResponse:
+        started = time.perf_counter()
+        try:
+            return await handler(request)
+        finally:
+            timings.append((request.path, time.perf_counter() - started))
+
+    return timed

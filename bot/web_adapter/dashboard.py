@@ -250,9 +250,7 @@ async def add_snippet(request: web.Request) -> web.StreamResponse:
         values["questions"] = "\n".join(q[:200] for q in questions)
         return _form_page(request, form, values, {})
     values = await _posted(request)
-    reply = await context(request).facade.submit_form(
-        actor_of(request[SESSION]), "add", values
-    )
+    reply = await context(request).facade.submit_form(actor_of(request[SESSION]), "add", values)
     if reply.errors:
         return _form_page(request, form, values, reply.errors, status=422)
     return _outcome(request, reply)

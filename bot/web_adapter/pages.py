@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -43,8 +42,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 class WebOptions:
     public_url: str | None = None
     """`PMADVICE_PUBLIC_URL`: links become absolute, and https there means Secure cookies."""
-    render_times: list[float] | None = None
-    """When a list, each page's server-side render time (seconds) is appended to it."""
+    timings: list[tuple[str, float]] | None = None
+    """When a list, (path, seconds) of each request's server-side handling is appended."""
 
 
 @dataclass
@@ -102,7 +101,6 @@ def page(
     **values: Any,
 ) -> web.Response:
     ctx = context(request)
-    started = time.perf_counter()
     session = request.get(SESSION)
     html = ctx.templates.get_template(template).render(
         url=ctx.url,
@@ -113,8 +111,6 @@ def page(
         request_path=request.path,
         **values,
     )
-    if ctx.options.render_times is not None:
-        ctx.options.render_times.append(time.perf_counter() - started)
     response = web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
     with_headers(response, private=private)
     return response
