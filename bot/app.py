@@ -84,6 +84,8 @@ async def build_runtime(
         facade = PmAdvice(
             knowledge, repositories, clock, YamlExporter(), messengers, deliveries=deliveries
         )
+        # Links in chat point at the public address even from a process that serves no pages.
+        facade.web_links.base = settings.public_url
         yield Runtime(settings, knowledge, engine, repositories, facade, clock, deliveries)
     finally:
         await engine.dispose()

@@ -1,0 +1,92 @@
+"""`pmadvice web` and the console's pages, as an admin starts them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from bot.storage.migrate import upgrade
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    upgrade(url)
+    environment = {**os.environ, "PMADVICE_DATABASE_URL": url, "PMADVICE_LOG_LEVEL": "WARNING"}
+    for name in ("SLACK_BOT_TOKEN", "DISCORD_TOKEN", "PMADVICE_PUBLIC_URL", "PMADVICE_HTTP_PORT"):
+        environment.pop(name, None)
+    return environment
+
+
+def wait_for(url: str, process: subprocess.Popen[str], seconds: float = 30) -> bytes:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"exited early: {process.communicate()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - 127.0.0.1
+                return response.read()
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"{url} never answered")
+
+
+def test_pmadvice_web_serves_the_library_and_stops_cleanly(env):
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "web", "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        home = wait_for(f"http://127.0.0.1:{port}/", process)
+        assert b"The pmadvice library" in home
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert f"Serving the web pages on http://127.0.0.1:{port}" in out
+
+
+def test_a_taken_port_is_one_clear_line_and_exit_2(env):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", "web", "--port", str(port)],
+            env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert f"Cannot serve the web pages on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_console_serves_the_pages_and_prints_the_address(env):
+    port = free_port()
+    env = {**env, "PMADVICE_HTTP_PORT": str(port)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "console"],
+        env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        home = wait_for(f"http://127.0.0.1:{port}/", process)
+        assert b"The pmadvice library" in home
+    finally:
+        out, err = process.communicate("topics\nquit\n", timeout=60)
+    assert process.returncode == 0, err
+    assert f"Web pages: http://127.0.0.1:{port}" in out
