@@ -38,7 +38,7 @@ def wait_for(url: str, process: subprocess.Popen[str], seconds: float = 30) -> b
         if process.poll() is not None:
             raise AssertionError(f"exited early: {process.communicate()}")
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - 127.0.0.1
+            with urllib.request.urlopen(url, timeout=2) as response:
                 return response.read()
         except OSError:
             time.sleep(0.2)
