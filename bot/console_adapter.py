@@ -156,7 +156,8 @@ class ConsoleSession:
                 except EOFError:
                     break
             else:
-                line = stream.readline()
+                # Off the event loop, so the web pages served beside the console keep answering.
+                line = await asyncio.to_thread(stream.readline)
                 if not line:
                     break
             if line.strip().lower() in EXIT_WORDS:

@@ -112,7 +112,8 @@ def page(
         **values,
     )
     response = web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
-    with_headers(response, private=private)
+    # A signed-in page carries the session's form token (the sign-out form): never cache it.
+    with_headers(response, private=private or session is not None)
     return response
 
 

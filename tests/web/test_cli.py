@@ -32,7 +32,7 @@ def env(tmp_path: Path) -> dict[str, str]:
     return environment
 
 
-def wait_for(url: str, process: subprocess.Popen[str], seconds: float = 30) -> bytes:
+def wait_for(url: str, process: subprocess.Popen[str], seconds: float = 90) -> bytes:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
