@@ -116,8 +116,9 @@ async def seed(runtime: Runtime) -> None:
         await facade.handle(member(n), "how do I reframe my ops experience")
         await facade.handle(member(n), "subscribe wed 08:00 Europe/Berlin")
         await facade.handle(member(n), "done https://example.com/work")
-    await facade.handle(member(1), "how do I negotiate salary for a PM offer")
-    await facade.handle(member(2), "how to negotiate a PM salary offer")
+    await facade.handle(member(3), "what is the best pizza topping in naples")
+    for text in ("how do I negotiate salary for a PM offer", "how to negotiate a PM salary offer"):
+        await runtime.repositories.unanswered.add(text, runtime.clock.now())
     await facade.handle(member(1), "vote whether-not-how up")
     await facade.handle(member(2), "vote whether-not-how down")
     body = (
