@@ -34,6 +34,7 @@ from bot.storage.tables import (
     UnansweredQueryRow,
     UserRow,
 )
+from bot.storage.migrate import upgrade
 from bot.web_adapter import WebOptions, web_application
 
 MEMBERS = 800
@@ -136,6 +137,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         url = args.database_url or f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
+        upgrade(url)  # an empty PostgreSQL database is migrated here; SQLite would be anyway
         asyncio.run(measure(url, args.questions, args.requests))
 
 

@@ -6,6 +6,7 @@ days; weeks start on Monday.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -189,8 +190,16 @@ class ReportService:
         first_week = week_start(today) - timedelta(weeks=weeks - 1)
         week_since = _midnight(first_week, now)
         reports = self._repos.reports
-        questions = {q.day: q for q in await reports.questions_per_day(day_since)}
-        votes = {v.day: v for v in await reports.votes_per_day(day_since)}
+        # Independent reads: run them side by side (each on its own connection).
+        asked, voted, subscribed, finished, nudges = await asyncio.gather(
+            reports.questions_per_day(day_since),
+            reports.votes_per_day(day_since),
+            reports.subscribers_per_day(week_since),
+            reports.done_per_day(week_since),
+            reports.nudges_by_platform(week_since),
+        )
+        questions = {q.day: q for q in asked}
+        votes = {v.day: v for v in voted}
         points = []
         for day in day_range(today, days):
             q, v = questions.get(day), votes.get(day)
@@ -204,10 +213,9 @@ class ReportService:
                 )
             )
         mondays = [first_week + timedelta(weeks=n) for n in range(weeks)]
-        subscribers = by_week(await reports.subscribers_per_day(week_since), mondays)
-        done = by_week(await reports.done_per_day(week_since), mondays)
+        subscribers = by_week(subscribed, mondays)
+        done = by_week(finished, mondays)
         week_points = tuple(WeekPoint(m, subscribers[m], done[m]) for m in mondays)
-        nudges = await reports.nudges_by_platform(week_since)
         return Overview(tuple(points), week_points, tuple(nudges))
 
     async def gap_groups(self, days: int = GAP_DAYS) -> list[GapGroup]:
