@@ -26,6 +26,7 @@ from bot.app import build_runtime
 from bot.core.models import Actor, UserRef, WebRole
 from bot.runtime import Runtime
 from bot.settings import load_settings
+from bot.storage.migrate import upgrade
 from bot.storage.tables import (
     FeedbackVoteRow,
     ProgressRow,
@@ -34,7 +35,6 @@ from bot.storage.tables import (
     UnansweredQueryRow,
     UserRow,
 )
-from bot.storage.migrate import upgrade
 from bot.web_adapter import WebOptions, web_application
 
 MEMBERS = 800
