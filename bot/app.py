@@ -86,6 +86,7 @@ async def build_runtime(
         )
         # Links in chat point at the public address even from a process that serves no pages.
         facade.web_links.base = settings.public_url
+        facade.portfolios.enabled = settings.public_portfolios
         yield Runtime(settings, knowledge, engine, repositories, facade, clock, deliveries)
     finally:
         await engine.dispose()

@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     """Where the web pages are served; unset, the console serves none."""
     public_url: str | None = Field(default=None, alias="PMADVICE_PUBLIC_URL")
     """The address members reach the web pages at; links in chat and on pages use it."""
+    public_portfolios: bool = Field(default=False, alias="PMADVICE_PUBLIC_PORTFOLIOS")
+    """Let members publish a page of the work they choose to show (off by default)."""
 
     slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")

@@ -13,6 +13,7 @@ from bot.core.browse import LibraryView
 from bot.core.library import SnippetLibrary
 from bot.core.models import Actor, GapCount, Knowledge, Subscription, UserRef, WebRole
 from bot.core.moderation import GAP_WINDOW, ModerationService, draft_from_values
+from bot.core.portfolio import Portfolios
 from bot.core.ports import Clock, DeliveryRepository, Exporter, Messenger, Repositories
 from bot.core.progress import ProgressService, TrackState
 from bot.core.reply import Button, Reply
@@ -74,6 +75,7 @@ class PmAdvice:
         self.reports = ReportService(self.library, repositories, clock)
         self.web = WebAccess(repositories.web, clock)
         self.web_links = WebLinks()
+        self.portfolios = Portfolios(knowledge, repositories, clock, enabled=False)
 
     async def overview(self, actor: Actor, gaps: int = 5) -> Overview:
         subscription, track = await self.progress.state_for(actor.user)

@@ -298,3 +298,15 @@ class WebSession:
     role: WebRole
     created_at: datetime
     expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Portfolio:
+    """The handed-in exercises a member chose to show on a public page."""
+
+    user: UserRef
+    slug: str
+    """The page's unguessable address."""
+    items: frozenset[str]
+    """`<round>:<exercise id>` of each entry shown."""
+    updated_at: datetime

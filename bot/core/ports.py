@@ -19,6 +19,7 @@ from bot.core.models import (
     GapCount,
     NewSuggestion,
     PlatformNudges,
+    Portfolio,
     ProgressEntry,
     QuestionEvent,
     SnippetRevision,
@@ -172,7 +173,8 @@ class ReportRepository(Protocol):
 
 
 class WebAccessRepository(Protocol):
-    """One-time sign-in links and browser sessions, stored by the hash of their token."""
+    """What the web pages keep: one-time sign-in links and browser sessions (stored by the
+    hash of their token), and members' optional public portfolios."""
 
     async def add_link(self, link: WebLink) -> None: ...
 
@@ -194,6 +196,16 @@ class WebAccessRepository(Protocol):
     async def purge(self, before: datetime) -> int:
         """Delete links and sessions that expired before `before`."""
         ...
+
+    async def portfolio(self, user: UserRef) -> Portfolio | None: ...
+
+    async def portfolio_at(self, slug: str) -> Portfolio | None: ...
+
+    async def save_portfolio(self, portfolio: Portfolio) -> None:
+        """Insert or replace the member's one portfolio."""
+        ...
+
+    async def delete_portfolio(self, user: UserRef) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -323,3 +323,20 @@ class WebSessionRow(Base):
     role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+
+
+class PortfolioRow(Base):
+    """A member's public portfolio page (only when the admin turns the feature on): the
+    unguessable address and which handed-in exercises it shows."""
+
+    __tablename__ = "portfolios"
+    __table_args__ = (UniqueConstraint("platform", "workspace", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(32), unique=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    workspace: Mapped[str] = mapped_column(String(ID))
+    user_id: Mapped[str] = mapped_column(String(ID))
+    items: Mapped[list[str]] = mapped_column(JSON)
+    """`<round>:<exercise id>` of each entry shown."""
+    updated_at: Mapped[datetime]

@@ -13,6 +13,7 @@ from bot.core.models import (
     DayQuestions,
     DayVotes,
     PlatformNudges,
+    Portfolio,
     QuestionEvent,
     TrackReach,
     UserRef,
@@ -23,6 +24,7 @@ from bot.core.models import (
 from bot.storage.tables import (
     DeliveryRow,
     FeedbackVoteRow,
+    PortfolioRow,
     ProgressRow,
     QuestionLogRow,
     SubscriptionRow,
@@ -164,6 +166,58 @@ class SqlReports:
         return TrackReach(recorded=reach, outcomes=results)
 
 
+def _portfolio(row: PortfolioRow) -> Portfolio:
+    return Portfolio(
+        user=UserRef(row.platform, row.workspace, row.user_id),
+        slug=row.slug,
+        items=frozenset(row.items),
+        updated_at=row.updated_at,
+    )
+
+
+class SqlPortfolios:
+    """The portfolio half of `SqlWebAccess`."""
+
+    def __init__(self, sessions: Sessions) -> None:
+        self._sessions = sessions
+
+    async def portfolio(self, user: UserRef) -> Portfolio | None:
+        async with self._sessions() as session:
+            row = await session.scalar(select(PortfolioRow).where(*_owned_by(user)))
+            return None if row is None else _portfolio(row)
+
+    async def portfolio_at(self, slug: str) -> Portfolio | None:
+        async with self._sessions() as session:
+            row = await session.scalar(select(PortfolioRow).where(PortfolioRow.slug == slug))
+            return None if row is None else _portfolio(row)
+
+    async def save_portfolio(self, portfolio: Portfolio) -> None:
+        async with self._sessions.begin() as session:
+            row = await session.scalar(select(PortfolioRow).where(*_owned_by(portfolio.user)))
+            if row is None:
+                row = PortfolioRow(
+                    slug=portfolio.slug,
+                    platform=portfolio.user.platform,
+                    workspace=portfolio.user.workspace,
+                    user_id=portfolio.user.user_id,
+                )
+                session.add(row)
+            row.items = sorted(portfolio.items)
+            row.updated_at = portfolio.updated_at
+
+    async def delete_portfolio(self, user: UserRef) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(delete(PortfolioRow).where(*_owned_by(user)))
+
+
+def _owned_by(user: UserRef) -> tuple[Any, ...]:
+    return (
+        PortfolioRow.platform == user.platform,
+        PortfolioRow.workspace == user.workspace,
+        PortfolioRow.user_id == user.user_id,
+    )
+
+
 def _link(row: WebLinkRow) -> WebLink:
     return WebLink(
         token_hash=row.token_hash,
@@ -185,7 +239,7 @@ def _session(row: WebSessionRow) -> WebSession:
     )
 
 
-class SqlWebAccess:
+class SqlWebAccess(SqlPortfolios):
     def __init__(self, sessions: Sessions) -> None:
         self._sessions = sessions
 

@@ -50,6 +50,8 @@ def register_web(app: web.Application, facade: PmAdvice, options: WebOptions | N
     routes.add_post("/me/pause", member.pause)
     routes.add_post("/me/resume", member.resume)
     routes.add_post("/me/unsubscribe", member.unsubscribe)
+    routes.add_post("/me/portfolio", member.publish)
+    routes.add_get("/portfolio/{slug}", member.portfolio)
 
 
 def _get_and_post(routes: web.UrlDispatcher, path: str, handler: Handler) -> None:

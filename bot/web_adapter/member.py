@@ -7,8 +7,17 @@ from aiohttp import web
 from bot.core import commands as c
 from bot.core.commands import MAX_PAUSE_WEEKS, WEEKDAY_NAMES, parse_time, valid_timezone
 from bot.core.models import WebRole
+from bot.core.portfolio import item_key
 from bot.core.reply import Reply
-from bot.web_adapter.pages import SESSION, actor_of, context, page, requires
+from bot.web_adapter.pages import (
+    SESSION,
+    actor_of,
+    context,
+    current_session,
+    message,
+    page,
+    requires,
+)
 
 members = requires(WebRole.MEMBER)
 
@@ -19,9 +28,11 @@ async def _page(
     facade = context(request).facade
     session = request[SESSION]
     view = await facade.reports.member(session.user, facade.progress)
+    portfolio = await facade.portfolios.of(session.user) if facade.portfolios.enabled else None
     return page(
         request, "me.html", status=status, private=True, view=view, reply=reply, error=error,
         weekdays=WEEKDAY_NAMES, max_pause=MAX_PAUSE_WEEKS,
+        portfolios=facade.portfolios.enabled, portfolio=portfolio, item_key=item_key,
     )  # fmt: skip
 
 
@@ -66,6 +77,36 @@ async def pause(request: web.Request) -> web.StreamResponse:
 async def resume(request: web.Request) -> web.StreamResponse:
     reply = await context(request).facade.dispatch(actor_of(request[SESSION]), c.Resume())
     return await _page(request, reply)
+
+
+@members
+async def publish(request: web.Request) -> web.StreamResponse:
+    facade = context(request).facade
+    if not facade.portfolios.enabled:
+        raise web.HTTPNotFound()
+    form = await request.post()
+    keys = {str(value) for value in form.getall("show", [])}
+    published = await facade.portfolios.publish(request[SESSION].user, keys)
+    if published is None:
+        done = Reply(title="Portfolio page off", body="Nothing is shown publicly now.")
+    else:
+        url = context(request).url(f"portfolio/{published.slug}")
+        done = Reply(
+            title="Portfolio page updated",
+            body=f"It shows {len(published.items)} piece(s) of your work: {url}",
+        )
+    return await _page(request, done)
+
+
+async def portfolio(request: web.Request) -> web.StreamResponse:
+    """A member's public page: only the work they ticked, nothing else about them."""
+    await current_session(request)
+    found = await context(request).facade.portfolios.page(request.match_info["slug"])
+    if found is None:
+        return message(
+            request, "No such page", "There's no portfolio at this address.", 404, private=False
+        )
+    return page(request, "portfolio.html", items=found.items)
 
 
 @members

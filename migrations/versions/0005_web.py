@@ -1,4 +1,5 @@
-"""The web pages: a question log for the dashboard, one-time sign-in links, browser sessions.
+"""The web pages: a question log for the dashboard, one-time sign-in links, browser sessions,
+and members' optional public portfolios.
 
 Revision ID: 0005
 Revises: 0001
@@ -59,8 +60,23 @@ def upgrade() -> None:
     op.create_index(op.f("ix_question_log_at"), "question_log", ["at"], unique=False)
     _web_table("web_links", used_at=True)
     _web_table("web_sessions", used_at=False)
+    op.create_table(
+        "portfolios",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("slug", sa.String(length=32), nullable=False),
+        sa.Column("platform", sa.String(length=16), nullable=False),
+        sa.Column("workspace", sa.String(length=64), nullable=False),
+        sa.Column("user_id", sa.String(length=64), nullable=False),
+        sa.Column("items", sa.JSON(), nullable=False),
+        sa.Column("updated_at", _aware(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_portfolios")),
+        sa.UniqueConstraint("slug", name=op.f("uq_portfolios_slug")),
+        sa.UniqueConstraint(
+            "platform", "workspace", "user_id", name=op.f("uq_portfolios_platform_workspace_user_id")
+        ),
+    )
 
 
 def downgrade() -> None:
-    for table in ("web_sessions", "web_links", "question_log"):
+    for table in ("portfolios", "web_sessions", "web_links", "question_log"):
         op.drop_table(table)

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from bot.core.models import (
     DayQuestions,
     DayVotes,
+    Portfolio,
     ProgressEntry,
     ProgressStatus,
     QuestionEvent,
@@ -130,3 +131,18 @@ async def test_purge_removes_only_what_expired_before(repositories: Repositories
     assert await web.purge(at(1)) == 1
     assert await web.find_link("d" * 64) is None
     assert await web.find_session("e" * 64, at(1)) is not None
+
+
+async def test_a_portfolio_is_saved_found_by_its_address_and_deleted(repositories: Repositories):
+    web = repositories.web
+    await web.save_portfolio(Portfolio(ALICE, "slug-1", frozenset({"1:ex-1"}), at(0)))
+    await web.save_portfolio(Portfolio(ALICE, "slug-2", frozenset({"1:ex-2", "2:ex-1"}), at(1)))
+
+    mine = await web.portfolio(ALICE)
+    assert mine is not None
+    assert (mine.slug, mine.items) == ("slug-1", frozenset({"1:ex-2", "2:ex-1"}))
+    assert await web.portfolio_at("slug-1") == mine
+    assert await web.portfolio_at("slug-2") is None
+    assert await web.portfolio(BOB) is None
+    await web.delete_portfolio(ALICE)
+    assert await web.portfolio(ALICE) is None

@@ -10,10 +10,12 @@ from bot.core.models import (
     DayQuestions,
     DayVotes,
     PlatformNudges,
+    Portfolio,
     ProgressStatus,
     QuestionEvent,
     SubscriptionStatus,
     TrackReach,
+    UserRef,
     WebLink,
     WebSession,
 )
@@ -100,6 +102,7 @@ class FakeWebAccess:
     def __init__(self) -> None:
         self.links: dict[str, WebLink] = {}
         self.sessions: dict[str, WebSession] = {}
+        self.portfolios: dict[UserRef, Portfolio] = {}
 
     async def add_link(self, link: WebLink) -> None:
         self.links[link.token_hash] = link
@@ -133,3 +136,17 @@ class FakeWebAccess:
         for h in gone:
             del self.sessions[h]
         return len(old) + len(gone)
+
+    async def portfolio(self, user: UserRef) -> Portfolio | None:
+        return self.portfolios.get(user)
+
+    async def portfolio_at(self, slug: str) -> Portfolio | None:
+        return next((p for p in self.portfolios.values() if p.slug == slug), None)
+
+    async def save_portfolio(self, portfolio: Portfolio) -> None:
+        existing = self.portfolios.get(portfolio.user)
+        slug = existing.slug if existing else portfolio.slug
+        self.portfolios[portfolio.user] = dataclasses.replace(portfolio, slug=slug)
+
+    async def delete_portfolio(self, user: UserRef) -> None:
+        self.portfolios.pop(user, None)

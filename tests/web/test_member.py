@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from markupsafe import escape
 
 from bot.core.models import SubscriptionStatus, WebRole
@@ -75,3 +77,43 @@ async def test_me_without_a_session_asks_to_sign_in(client):
 
     assert response.status == 401
     assert "progress" in await response.text()
+
+
+async def _hand_in_two(runtime):
+    await runtime.facade.handle(MEMBER, "done https://example.com/my-teardown")
+    await runtime.facade.handle(MEMBER, "done a private note about my manager")
+
+
+async def test_portfolios_are_off_by_default(member, runtime):
+    await _hand_in_two(runtime)
+    page = await (await member.get("/me")).text()
+    token = Form.of(page, "/me/subscription").fields["csrf"]
+
+    assert "public portfolio" not in page
+    response = await member.post("/me/portfolio", data={"csrf": token, "show": "1:x"})
+    assert response.status == 404
+
+
+async def test_a_member_publishes_only_the_work_they_tick(member, runtime):
+    runtime.facade.portfolios.enabled = True
+    await _hand_in_two(runtime)
+    page = await (await member.get("/me")).text()
+    token = Form.of(page, "/me/portfolio").fields["csrf"]
+    first = runtime.knowledge.exercises[0].id
+
+    published = await member.post(
+        "/me/portfolio", data={"csrf": token, "show": [f"1:{first}", "1:not-mine"]}
+    )
+
+    text = await published.text()
+    address = re.search(r"/portfolio/[A-Za-z0-9_-]+", text)
+    assert address is not None
+    public = await member.get(address.group(0))
+    shown = await public.text()
+    assert public.status == 200
+    assert "https://example.com/my-teardown" in shown
+    assert "private note" not in shown
+    assert MEMBER.user.user_id not in shown
+    off = await member.post("/me/portfolio", data={"csrf": token})
+    assert "Portfolio page off" in await off.text()
+    assert (await member.get(address.group(0))).status == 404
