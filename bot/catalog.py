@@ -10,12 +10,19 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 
-from bot.core.models import Exercise, Knowledge, Snippet, SnippetRevision, Topic
+from bot.core.models import Exercise, Knowledge, Resource, Snippet, SnippetRevision, Topic
 from bot.core.validation import BODY_WORDS, looks_unsafe
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -30,10 +37,29 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+_LINK = re.compile(r"https?:|www\.|\.(?:com|org|net|io|co)\b", re.IGNORECASE)
+
+
+class ResourceEntry(_Strict):
+    """A named public resource: a fact (title and author), never a link we could get wrong."""
+
+    title: Title
+    author: Line
+    kind: Literal["book", "newsletter", "community", "podcast", "guide"]
+
+    @field_validator("title", "author")
+    @classmethod
+    def _no_links(cls, value: str) -> str:
+        if _LINK.search(value):
+            raise ValueError("name the resource by title and author; no links or web addresses")
+        return value
+
+
 class TopicEntry(_Strict):
     slug: Slug
     title: Title
     description: str = ""
+    go_deeper: Annotated[list[ResourceEntry], Field(min_length=1, max_length=2)]
 
 
 class SnippetEntry(_Strict):
@@ -44,6 +70,7 @@ class SnippetEntry(_Strict):
     questions: Annotated[list[Line], Field(min_length=1, max_length=10)]
     audience: list[Slug] = []
     source: Line | None = None
+    replaces: list[Slug] = []
 
 
 class ExerciseEntry(_Strict):
@@ -55,6 +82,11 @@ class ExerciseEntry(_Strict):
     minutes: Annotated[int, Field(ge=5, le=480)]
     topics: Annotated[list[Slug], Field(min_length=1)]
     done_when: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5)]
+    self_check: Annotated[list[Line], Field(min_length=3, max_length=3)]
+    revision: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=40, max_length=1500)
+    ]
+    book_ahead: Line | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +131,15 @@ def load_knowledge(root: Path) -> Knowledge:
     if problems:
         raise KnowledgeError(problems)
     return Knowledge(
-        topics=tuple(Topic(t.slug, t.title, t.description.strip()) for _, t in topics),
+        topics=tuple(
+            Topic(
+                t.slug,
+                t.title,
+                t.description.strip(),
+                tuple(Resource(r.title, r.author, r.kind) for r in t.go_deeper),
+            )
+            for _, t in topics
+        ),
         snippets=tuple(
             Snippet(
                 id=s.id,
@@ -109,6 +149,7 @@ def load_knowledge(root: Path) -> Knowledge:
                 questions=tuple(s.questions),
                 audience=tuple(s.audience),
                 source=s.source,
+                replaces=tuple(s.replaces),
             )
             for _, s in snippets
         ),
@@ -122,28 +163,69 @@ def load_knowledge(root: Path) -> Knowledge:
                 minutes=e.minutes,
                 topics=tuple(e.topics),
                 done_when=e.done_when,
+                self_check=tuple(e.self_check),
+                revision=reflow(e.revision),
+                book_ahead=e.book_ahead or "",
             )
             for _, e in sorted(exercises, key=lambda pair: pair[1].order)
         ),
     )
 
 
-_KEEP_BREAK = re.compile(r"^(?:- |\* |\d+[.)] |[A-Z][\w /-]{0,24}: )")
+_ITEM = re.compile(r"^(?:[-*] |\d+[.)] |[A-Z][\w /-]{0,24}: )")
+"""A line that starts a list item or a labelled line such as `Before:` or `After:`."""
 
 
 def reflow(text: str) -> str:
-    """Join hard-wrapped lines into paragraphs, keeping bullets and "Before: / After:" lines."""
-    paragraphs = []
-    for block in re.split(r"\n\s*\n", text.strip()):
+    """Join hard-wrapped lines into paragraphs, keeping list items and labelled lines apart.
+
+    Blank lines separate paragraphs. A list item or labelled line continues only onto lines
+    indented under it; an unindented line after one starts a new paragraph, so a closing
+    sentence can never be glued onto the last bullet or `After:` line.
+    """
+    paragraphs: list[str] = []
+    for block in re.split(r"\n\s*\n", text.strip("\n")):
         lines: list[str] = []
+        in_item = False
         for raw in block.splitlines():
             line = raw.strip()
-            if lines and line and not _KEEP_BREAK.match(line):
-                lines[-1] += " " + line
-            elif line:
+            if not line:
+                continue
+            if _ITEM.match(line):
                 lines.append(line)
-        paragraphs.append("\n".join(lines))
+                in_item = True
+            elif not lines:
+                lines.append(line)
+                in_item = False
+            elif in_item and not raw[0].isspace():
+                paragraphs.append("\n".join(lines))
+                lines = [line]
+                in_item = False
+            else:
+                lines[-1] += " " + line
+        if lines:
+            paragraphs.append("\n".join(lines))
     return "\n\n".join(paragraphs)
+
+
+def ambiguous_lines(text: str) -> list[str]:
+    """Unindented lines that directly follow a list item or labelled line.
+
+    The reader cannot tell a wrapped item from a closing paragraph, so the shipped format
+    asks for a blank line before a paragraph or a two-space indent for a continuation.
+    """
+    found: list[str] = []
+    in_item = False
+    for raw in text.strip("\n").splitlines():
+        line = raw.strip()
+        if not line:
+            in_item = False
+        elif _ITEM.match(line):
+            in_item = True
+        elif in_item and not raw[0].isspace():
+            found.append(line)
+            in_item = False
+    return found
 
 
 def _entries(
@@ -203,17 +285,59 @@ def _cross_check(
             reason = looks_unsafe(text)
             if reason:
                 problems.append(Problem(name, label, field, reason))
+        _check_layout(name, label, "body", s.body, problems)
+    _check_aliases(snippets, problems)
     for name, e in exercises:
+        label = f"exercise {e.id!r}"
         for slug in e.topics:
             if known and slug not in known:
-                problems.append(
-                    Problem(name, f"exercise {e.id!r}", "topics", f"unknown topic {slug!r}")
-                )
+                problems.append(Problem(name, label, "topics", f"unknown topic {slug!r}"))
+        _check_layout(name, label, "prompt", e.prompt, problems)
+        _check_layout(name, label, "revision", e.revision, problems)
     orders = sorted(e.order for _, e in exercises)
     if orders and orders != list(range(1, len(orders) + 1)):
         problems.append(
             Problem("exercises", "", "order", "orders must run 1, 2, 3... without gaps")
         )
+
+
+def _check_layout(name: str, label: str, field: str, text: str, problems: list[Problem]) -> None:
+    for line in ambiguous_lines(text):
+        problems.append(
+            Problem(
+                name,
+                label,
+                field,
+                f"{_short(line)!r} follows a list item or labelled line: leave a blank line "
+                "before it to start a paragraph, or indent it two spaces to continue the item",
+            )
+        )
+
+
+def _check_aliases(snippets: list[tuple[str, SnippetEntry]], problems: list[Problem]) -> None:
+    """A retired id resolves to exactly one live snippet and never shadows a live id."""
+    live = {s.id for _, s in snippets}
+    owner: dict[str, str] = {}
+    for name, s in snippets:
+        label = f"snippet {s.id!r}"
+        for old in s.replaces:
+            if old in live:
+                problems.append(
+                    Problem(
+                        name, label, "replaces", f"{old!r} is a live snippet id, not a retired one"
+                    )
+                )
+            elif old in owner and owner[old] != s.id:
+                problems.append(
+                    Problem(
+                        name, label, "replaces", f"{old!r} is already replaced by {owner[old]!r}"
+                    )
+                )
+            owner.setdefault(old, s.id)
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _unique(entries: list[tuple[str, E]], key: Any, field: str, problems: list[Problem]) -> None:
@@ -304,7 +428,7 @@ def export_to_directory(root: Path, revisions: list[SnippetRevision]) -> list[Pa
             changed = True
             if not revision.retired:
                 updated = snippet_entry(revision)
-                for key in ("audience", "source"):
+                for key in ("audience", "source", "replaces"):
                     if key in entry and key not in updated:
                         updated[key] = entry[key]
                 kept.append(updated)

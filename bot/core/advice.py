@@ -67,7 +67,7 @@ class AdviceService:
 
     async def show(self, snippet_id: str) -> Reply:
         state = await self._library.state()
-        snippet = state.index.get(snippet_id)
+        snippet = state.get(snippet_id)
         if snippet is None:
             return self._missing(snippet_id, retired=snippet_id in state.retired)
         related = await self._same_topic(snippet.id, snippet.topics, 2)
@@ -75,16 +75,17 @@ class AdviceService:
 
     async def share(self, actor: Actor, snippet_id: str) -> Reply:
         state = await self._library.state()
-        snippet = state.index.get(snippet_id)
+        snippet = state.get(snippet_id)
         if snippet is None:
             return self._missing(snippet_id, retired=snippet_id in state.retired)
         return shared_snippet_reply(snippet, self._library.knowledge, actor.display_name)
 
     async def vote(self, actor: Actor, snippet_id: str, value: int) -> Reply:
         state = await self._library.state()
-        if state.index.get(snippet_id) is None:
+        snippet = state.get(snippet_id)
+        if snippet is None:
             return self._missing(snippet_id, retired=snippet_id in state.retired)
-        await self._repos.feedback.vote(actor.user, snippet_id, value, self._clock.now())
+        await self._repos.feedback.vote(actor.user, snippet.id, value, self._clock.now())
         if value > 0:
             return Reply(body="Thanks! Glad it helped. Your vote nudges it up for others too.")
         return Reply(

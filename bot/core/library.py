@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.core.models import Knowledge, Snippet, SnippetRevision, VoteTally
@@ -18,17 +18,31 @@ class LibraryState:
     revisions: dict[str, SnippetRevision]
     retired: frozenset[str]
     loaded_at: datetime
+    aliases: dict[str, str] = field(default_factory=dict)
+    """Retired catalog ids -> the live snippet that absorbed them."""
 
     @property
     def snippets(self) -> tuple[Snippet, ...]:
         return self.index.snippets
 
+    def resolve(self, snippet_id: str) -> str:
+        """The live id for `snippet_id`: itself, or the snippet that absorbed it."""
+        return self.aliases.get(snippet_id, snippet_id)
+
+    def get(self, snippet_id: str) -> Snippet | None:
+        return self.index.get(self.resolve(snippet_id))
+
 
 def merge(
     catalog: tuple[Snippet, ...], revisions: list[SnippetRevision]
 ) -> tuple[list[Snippet], frozenset[str]]:
-    """Edits override catalog entries, retirements hide them, new ids are added."""
-    latest = {r.snippet_id: r for r in revisions}
+    """Edits override catalog entries, retirements hide them, new ids are added.
+
+    Chat changes to an id the catalog has since merged into another snippet are superseded
+    by that merge, so they never bring the old snippet back.
+    """
+    absorbed = {old for s in catalog for old in s.replaces}
+    latest = {r.snippet_id: r for r in revisions if r.snippet_id not in absorbed}
     merged: list[Snippet] = []
     for snippet in catalog:
         revision = latest.pop(snippet.id, None)
@@ -83,7 +97,8 @@ class SnippetLibrary:
 
     async def _load(self) -> LibraryState:
         revisions = await self._repos.revisions.latest()
-        votes: dict[str, VoteTally] = await self._repos.feedback.tallies()
+        aliases = self.knowledge.aliases
+        votes = _fold_votes(await self._repos.feedback.tallies(), aliases)
         snippets, retired = merge(self.knowledge.snippets, revisions)
         index = self._factory(
             snippets, self._topics, votes, config=self._config, analyzer=self._analyzer
@@ -93,4 +108,15 @@ class SnippetLibrary:
             revisions={r.snippet_id: r for r in revisions},
             retired=retired,
             loaded_at=self._clock.now(),
+            aliases=aliases,
         )
+
+
+def _fold_votes(tallies: dict[str, VoteTally], aliases: dict[str, str]) -> dict[str, VoteTally]:
+    """Votes cast on a retired id count for the snippet that absorbed it."""
+    folded: dict[str, VoteTally] = {}
+    for snippet_id, tally in tallies.items():
+        key = aliases.get(snippet_id, snippet_id)
+        before = folded.get(key, VoteTally())
+        folded[key] = VoteTally(before.up + tally.up, before.down + tally.down)
+    return folded

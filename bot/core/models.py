@@ -37,10 +37,20 @@ class Actor:
 
 
 @dataclass(frozen=True, slots=True)
+class Resource:
+    """A well-known public book, newsletter or community, named by title and author."""
+
+    title: str
+    author: str
+    kind: str = "book"
+
+
+@dataclass(frozen=True, slots=True)
 class Topic:
     slug: str
     title: str
     description: str = ""
+    go_deeper: tuple[Resource, ...] = ()
 
 
 class SnippetOrigin(enum.StrEnum):
@@ -58,6 +68,8 @@ class Snippet:
     audience: tuple[str, ...] = ()
     source: str | None = None
     origin: SnippetOrigin = SnippetOrigin.CATALOG
+    replaces: tuple[str, ...] = ()
+    """Ids of retired snippets this one absorbed; links, votes and buttons to them land here."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +82,15 @@ class Exercise:
     minutes: int
     topics: tuple[str, ...]
     done_when: str
+    self_check: tuple[str, ...] = ()
+    """Three questions a member asks themselves after finishing the exercise."""
+    revision: str = ""
+    """The prompt for a review round: improve the piece rather than redo it."""
+    book_ahead: str = ""
+    """What to arrange a week early when the exercise needs other people (empty if nothing)."""
+
+    def prompt_for(self, round_number: int) -> str:
+        return self.revision if round_number > 1 and self.revision else self.prompt
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +103,11 @@ class Knowledge:
 
     def topic(self, slug: str) -> Topic | None:
         return next((t for t in self.topics if t.slug == slug), None)
+
+    @property
+    def aliases(self) -> dict[str, str]:
+        """Retired snippet id -> the id of the snippet that absorbed it."""
+        return {old: s.id for s in self.snippets for old in s.replaces}
 
 
 class SubscriptionStatus(enum.StrEnum):

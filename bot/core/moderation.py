@@ -184,6 +184,7 @@ class ModerationService:
 
     async def edit(self, actor: Actor, snippet_id: str, draft: Draft | None) -> Reply:
         state = await self._library.state()
+        snippet_id = state.resolve(snippet_id)
         current = state.index.get(snippet_id)
         if current is None:
             return _unknown_snippet(snippet_id, snippet_id in state.retired)
@@ -214,6 +215,7 @@ class ModerationService:
 
     async def retire(self, actor: Actor, snippet_id: str) -> Reply:
         state = await self._library.state()
+        snippet_id = state.resolve(snippet_id)
         current = state.index.get(snippet_id)
         if current is None:
             return _unknown_snippet(snippet_id, snippet_id in state.retired)
@@ -427,7 +429,7 @@ class ModerationService:
     async def _free_id(self, base: str) -> str:
         state = await self._library.state()
         taken = {s.id for s in state.snippets} | set(state.revisions) | set(state.retired)
-        taken |= {s.id for s in self._library.knowledge.snippets}
+        taken |= {s.id for s in self._library.knowledge.snippets} | set(state.aliases)
         candidate, number = base, 2
         while candidate in taken:
             candidate = f"{base}-{number}"

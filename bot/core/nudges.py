@@ -34,7 +34,7 @@ from bot.core.ports import (
     SendOutcome,
     SendStatus,
 )
-from bot.core.presenter import exercise_reply, finished_reply
+from bot.core.presenter import exercise_reply, finished_reply, round_heading
 from bot.core.progress import track_state
 from bot.core.reply import Reply
 from bot.core.schedule import next_due, week_key
@@ -195,8 +195,14 @@ def nudge_reply(
     state = track_state(exercises, entries, zone, now)
     if state.current is None:
         return finished_reply(state.total, state.line), None
-    heading = "This week's exercise" if state.round == 1 else f"Review round {state.round}"
-    return exercise_reply(state.current, state.line, heading), state.current.id
+    reply = exercise_reply(
+        state.current,
+        state.line,
+        round_heading(state.round),
+        round_number=state.round,
+        upcoming=state.upcoming,
+    )
+    return reply, state.current.id
 
 
 # --- The engine -------------------------------------------------------------------------------

@@ -87,25 +87,43 @@ def topics_reply(knowledge: Knowledge, counts: dict[str, int]) -> Reply:
 def topic_reply(topic: Topic, snippets: Sequence[Snippet]) -> Reply:
     lines = [f"- {s.title}" for s in snippets[:20]]
     body = topic.description + ("\n\n" if topic.description else "") + "\n".join(lines)
+    reading = [f"{r.title} by {r.author} ({r.kind})" for r in topic.go_deeper]
     return Reply(
         title=topic.title,
         body=body,
+        fields=(ReplyField("Go deeper", "\n".join(reading), inline=False),) if reading else (),
         buttons=tuple(Button(_short(s.title, 60), f"show {s.id}") for s in snippets[:5]),
         context=f"{len(snippets)} snippets on this topic",
     )
 
 
 def exercise_reply(
-    exercise: Exercise, progress_line: str, heading: str = "This week's exercise"
+    exercise: Exercise,
+    progress_line: str,
+    heading: str = "This week's exercise",
+    round_number: int = 1,
+    upcoming: Exercise | None = None,
 ) -> Reply:
+    """An exercise as sent or shown; a review round shows the revision prompt, and a heads-up
+    names what to book now when next week's exercise needs other people."""
+    fields = [
+        ReplyField("Deliverable", exercise.deliverable),
+        ReplyField("Time", _minutes(exercise.minutes)),
+        ReplyField("Done looks like", exercise.done_when, inline=False),
+    ]
+    if upcoming is not None and upcoming.book_ahead:
+        fields.append(
+            ReplyField(
+                "Heads-up for next week",
+                f"Next week is *{upcoming.title}*, which needs other people, so "
+                f"{upcoming.book_ahead}",
+                inline=False,
+            )
+        )
     return Reply(
         title=f"{heading}: {exercise.title}",
-        body=exercise.prompt.strip(),
-        fields=(
-            ReplyField("Deliverable", exercise.deliverable),
-            ReplyField("Time", _minutes(exercise.minutes)),
-            ReplyField("Done looks like", exercise.done_when, inline=False),
-        ),
+        body=exercise.prompt_for(round_number).strip(),
+        fields=tuple(fields),
         buttons=(
             Button("Mark done", "done", ButtonStyle.PRIMARY),
             Button("Skip", "skip"),
@@ -115,14 +133,26 @@ def exercise_reply(
     )
 
 
+def round_heading(round_number: int) -> str:
+    return "This week's exercise" if round_number <= 1 else f"Review round {round_number}"
+
+
+def self_check_text(exercise: Exercise) -> str:
+    """The three questions a member asks themselves once an exercise is done."""
+    if not exercise.self_check:
+        return ""
+    lines = "\n".join(f"{n}. {q}" for n, q in enumerate(exercise.self_check, start=1))
+    return f"*Check yourself before you move on:*\n{lines}"
+
+
 def finished_reply(total: int, progress: str) -> Reply:
     """The track is behind the member: offer a review round or a stop."""
     return Reply(
         title="You've finished the whole track 🎉",
         body=(
-            f"All {total} exercises are behind you, and that is a real portfolio. Fancy a "
-            "review round to sharpen your best pieces (`restart`), or shall I stop the weekly "
-            "nudges (`unsubscribe`)?"
+            f"All {total} exercises are behind you. A review round (`restart`) gives each one "
+            "a revision prompt: improve the piece with what you have learned since, rather "
+            "than start again. Or shall I stop the weekly nudges (`unsubscribe`)?"
         ),
         buttons=(
             Button("Start a review round", "restart", ButtonStyle.PRIMARY),

@@ -20,7 +20,14 @@ from bot.core.models import (
     UserRef,
 )
 from bot.core.ports import Clock, DeliveryRepository, Repositories
-from bot.core.presenter import exercise_reply, finished_reply, progress_bar, progress_line
+from bot.core.presenter import (
+    exercise_reply,
+    finished_reply,
+    progress_bar,
+    progress_line,
+    round_heading,
+    self_check_text,
+)
 from bot.core.reply import Button, ButtonStyle, Reply, ReplyField
 from bot.core.schedule import next_due
 from bot.core.validation import is_link
@@ -42,6 +49,8 @@ class TrackState:
     current: Exercise | None
     streak: int
     total: int
+    upcoming: Exercise | None = None
+    """The exercise after the current one in this round, for lead-time heads-ups."""
 
     @property
     def line(self) -> str:
@@ -58,7 +67,8 @@ def track_state(
     }
     done = sum(1 for e in this_round.values() if e.status == ProgressStatus.DONE)
     skipped = sum(1 for e in this_round.values() if e.status == ProgressStatus.SKIPPED)
-    current = next((x for x in exercises if x.id not in this_round), None)
+    remaining = [x for x in exercises if x.id not in this_round]
+    current = remaining[0] if remaining else None
     return TrackState(
         round=current_round,
         done=done,
@@ -66,6 +76,7 @@ def track_state(
         current=current,
         streak=streak(entries, zone, now),
         total=len(exercises),
+        upcoming=remaining[1] if len(remaining) > 1 else None,
     )
 
 
@@ -213,7 +224,13 @@ class ProgressService:
         subscription, state = await self.state_for(actor.user)
         if state.current is None:
             return finished_reply(state.total, state.line)
-        reply = exercise_reply(state.current, state.line)
+        reply = exercise_reply(
+            state.current,
+            state.line,
+            round_heading(state.round),
+            round_number=state.round,
+            upcoming=state.upcoming,
+        )
         if subscription is None or subscription.status == SubscriptionStatus.CANCELLED:
             return dataclasses.replace(
                 reply,
@@ -260,8 +277,11 @@ class ProgressService:
             body = f"Nice work: *{exercise.title}* is done{saved}."
             if not link and not note:
                 body += " Next time, add a link or a one-line reflection: `done <link or note>`."
+            check = self_check_text(exercise)
+            if check:
+                body += "\n\n" + check
         if after.current is not None:
-            body += f"\nUp next: *{after.current.title}*."
+            body += f"\n\nUp next: *{after.current.title}*."
         buttons = (Button("Show next exercise", "challenge"),) if after.current else ()
         return Reply(body=body, context=after.line, buttons=buttons)
 
@@ -287,7 +307,13 @@ class ProgressService:
                 round=state.round + 1,
             )
         )
-        return exercise_reply(first, progress_line(0, state.total, state.streak), "Review round")
+        return exercise_reply(
+            first,
+            progress_line(0, state.total, state.streak),
+            round_heading(state.round + 1),
+            round_number=state.round + 1,
+            upcoming=self._exercises[1] if len(self._exercises) > 1 else None,
+        )
 
     async def progress(self, actor: Actor) -> Reply:
         subscription, state = await self.state_for(actor.user)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from bot.core.commands import WEEKDAY_NAMES
 from bot.core.facade import Overview, PmAdvice
 from bot.core.models import Actor, GapCount, Subscription, SubscriptionStatus
-from bot.core.presenter import progress_bar
+from bot.core.presenter import progress_bar, round_heading
 from bot.core.progress import TrackState
 from bot.core.reply import ButtonStyle
 from bot.slack_adapter.render import (
@@ -72,9 +72,15 @@ def _exercise(state: TrackState) -> list[Block]:
             progress,
             {"type": "actions", "elements": [_run("Start a review round", "restart", "restart")]},
         ]
+    heads_up = state.upcoming.book_ahead if state.upcoming else ""
     return [
-        section(f"*This week's exercise*\n*{escape(exercise.title)}*"),
-        section(cap(mrkdwn(exercise.prompt.strip()), 3000)),
+        section(f"*{round_heading(state.round)}*\n*{escape(exercise.title)}*"),
+        section(cap(mrkdwn(exercise.prompt_for(state.round).strip()), 3000)),
+        *(
+            [section(cap(f"*Heads-up for next week:* {mrkdwn(heads_up)}", 3000))]
+            if heads_up
+            else []
+        ),
         {
             "type": "section",
             "fields": [

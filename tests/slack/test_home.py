@@ -146,3 +146,22 @@ async def test_rejecting_from_the_review_queue_opened_in_home_pushes_the_reason_
     done = await moderator.submit(form, {"reason": "Already covered."})
     assert "declined" in section_text(done.json()["view"]["blocks"])
     assert await runtime.repositories.suggestions.count_pending() == 0
+
+
+async def test_home_warns_a_week_ahead_and_shows_revision_prompts(
+    member: Member, runtime: Runtime
+) -> None:
+    track = runtime.knowledge.exercises
+    before_people = next(i for i, x in enumerate(track[1:]) if x.book_ahead)
+    for _ in range(before_people):
+        await member.ask("skip")
+    text = section_text((await member.open_home())["blocks"])
+    assert "Heads-up for next week" in text
+    assert track[before_people + 1].book_ahead[:40] in text
+    for _ in range(len(track) - before_people):
+        await member.ask("skip")
+    await member.ask("restart")
+    text = section_text((await member.open_home())["blocks"])
+    assert "Review round 2" in text
+    assert track[0].revision[:40] in text
+    assert track[0].prompt[:40] not in text

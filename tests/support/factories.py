@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 
-from bot.core.models import Actor, Exercise, Knowledge, Snippet, Topic, UserRef
+from bot.core.models import Actor, Exercise, Knowledge, Resource, Snippet, Topic, UserRef
 
 TOPICS = (
     Topic("ops-vs-pm", "Ops thinking vs product thinking"),
-    Topic("portfolio", "Portfolio and artifacts"),
+    Topic(
+        "portfolio",
+        "Portfolio and artifacts",
+        go_deeper=(Resource("A Book on Teardowns", "An Author"),),
+    ),
     Topic("networking", "Networking with PMs"),
     Topic("product-ops", "Product operations as a role"),
 )
@@ -38,11 +43,14 @@ SNIPPETS = (
         "product teardown example",
         "what goes in a portfolio",
     ),
-    snippet(
-        "coffee-chats",
-        "Coffee chats that PMs enjoy",
-        ("networking",),
-        "how to network with product managers",
+    dataclasses.replace(
+        snippet(
+            "coffee-chats",
+            "Coffee chats that PMs enjoy",
+            ("networking",),
+            "how to network with product managers",
+        ),
+        replaces=("lead-with-curiosity",),
     ),
     snippet(
         "what-product-ops-does",
@@ -62,6 +70,9 @@ EXERCISES = tuple(
         minutes=30,
         topics=("portfolio",),
         done_when="You have a page.",
+        self_check=(f"First check {n}?", f"Second check {n}?", f"Third check {n}?"),
+        revision=f"Revise exercise {n}: improve the page with what you learned since.",
+        book_ahead="book two people for a chat" if n == 3 else "",
     )
     for n in range(1, 5)
 )

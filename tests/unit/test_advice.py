@@ -106,3 +106,11 @@ async def test_overview_for_members_and_moderators(bot):
     moderator = await bot.overview(member("M", moderator=True))
     assert moderator.waiting_suggestions == 0
     assert [g.text for g in moderator.top_gaps] == ["recommend a good laptop"]
+
+
+async def test_a_topic_names_resources_to_go_deeper(bot):
+    topic = await bot.handle(member(), "topic portfolio")
+    fields = {f.name: f.value for f in topic.fields}
+    assert fields["Go deeper"] == "A Book on Teardowns by An Author (book)"
+    plain = await bot.handle(member(), "topic networking")
+    assert all(f.name != "Go deeper" for f in plain.fields)

@@ -117,3 +117,79 @@ def test_yaml_exporter_output_loads_back():
     data = yaml.safe_load(text)
     assert [s["id"] for s in data["snippets"]] == ["a-b"]
     assert text.startswith("# retired from chat: c-d")
+
+
+EVAL_TOPICS = ROOT.parent / "shared" / "eval" / "topics.yaml"
+
+
+def test_every_topic_names_resources_and_every_evaluated_topic_exists():
+    knowledge = load_knowledge(ROOT / "knowledge")
+    for topic in knowledge.topics:
+        assert 1 <= len(topic.go_deeper) <= 2, topic.slug
+        assert all(r.title and r.author for r in topic.go_deeper), topic.slug
+    if EVAL_TOPICS.exists():
+        wanted = yaml.safe_load(EVAL_TOPICS.read_text())["topics"]
+        assert set(wanted) <= {t.slug for t in knowledge.topics}
+
+
+def test_the_shipped_track_checks_itself_and_revises():
+    track = load_knowledge(ROOT / "knowledge").exercises
+    for exercise in track:
+        assert len(exercise.self_check) == 3, exercise.id
+        assert exercise.revision, exercise.id
+        assert exercise.revision != exercise.prompt, exercise.id
+    assert "target" in track[0].title.lower()
+    assert "capstone" in track[-1].title.lower()
+    # Every exercise that needs other people is flagged, so the week before can warn.
+    assert sum(bool(x.book_ahead) for x in track) >= 4
+
+
+def test_retired_ids_resolve_to_a_live_snippet():
+    knowledge = load_knowledge(ROOT / "knowledge")
+    live = {s.id for s in knowledge.snippets}
+    assert knowledge.aliases
+    assert set(knowledge.aliases.values()) <= live
+    assert not set(knowledge.aliases) & live
+
+
+def test_an_alias_must_not_shadow_a_live_id_or_be_claimed_twice(knowledge_copy):
+    path = knowledge_copy / "snippets" / "discovery.yaml"
+    data = yaml.safe_load(path.read_text())
+    first, second, third = data["snippets"][:3]
+    first["replaces"] = [second["id"], "gone-snippet"]
+    third["replaces"] = ["gone-snippet"]
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    with pytest.raises(KnowledgeError) as caught:
+        load_knowledge(knowledge_copy)
+    text = str(caught.value)
+    assert f"snippet '{first['id']}': replaces: '{second['id']}' is a live snippet id" in text
+    assert f"snippet '{third['id']}': replaces: 'gone-snippet' is already replaced by" in text
+
+
+def test_exercises_need_three_self_check_questions_and_topics_need_named_resources(
+    knowledge_copy,
+):
+    track = knowledge_copy / "exercises" / "track.yaml"
+    _edit(track, lambda data: data["exercises"][0].update(self_check=["Only one?"]))
+    topics = knowledge_copy / "topics.yaml"
+
+    def add_link(data):
+        data["topics"][0]["go_deeper"][0]["title"] = "Read it at https://example.com/book"
+        del data["topics"][1]["go_deeper"]
+
+    _edit(topics, add_link)
+    with pytest.raises(KnowledgeError) as caught:
+        load_knowledge(knowledge_copy)
+    text = str(caught.value)
+    assert "self_check: List should have at least 3 items" in text
+    assert "no links or web addresses" in text
+    assert "go_deeper: Field required" in text
+
+
+def test_exporting_an_edit_keeps_the_ids_a_snippet_absorbed(knowledge_copy):
+    knowledge = load_knowledge(knowledge_copy)
+    absorber = next(s for s in knowledge.snippets if s.replaces)
+    export_to_directory(knowledge_copy, [_revision(absorber.id)])
+    after = {s.id: s for s in load_knowledge(knowledge_copy).snippets}
+    assert after[absorber.id].title == "New title"
+    assert after[absorber.id].replaces == absorber.replaces

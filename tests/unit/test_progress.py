@@ -2,7 +2,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from bot.core.models import ProgressEntry, ProgressStatus, SubscriptionStatus, UserRef
 from bot.core.progress import streak
-from tests.support.factories import member
+from tests.support.factories import START, member
 
 
 async def test_subscribe_defaults_and_updates(bot, repos):
@@ -127,3 +127,56 @@ async def test_permanent_failure_notice_is_shown_once(bot, repos):
     assert first.body.startswith("_I couldn't DM you")
     second = await bot.handle(member(), "topics")
     assert "couldn't DM" not in second.body
+
+
+async def test_done_shows_the_exercise_self_check(bot):
+    reply = await bot.handle(member(), "done reframed my best win")
+    assert "Check yourself" in reply.body
+    for question in ("First check 1?", "Second check 1?", "Third check 1?"):
+        assert question in reply.body
+    assert "Up next: *Exercise 2*" in reply.body
+    skipped = await bot.handle(member(), "skip")
+    assert "Check yourself" not in skipped.body
+
+
+async def test_the_week_before_a_people_exercise_carries_a_heads_up(bot):
+    first = await bot.handle(member(), "challenge")
+    assert all(f.name != "Heads-up for next week" for f in first.fields)
+    await bot.handle(member(), "done")
+    second = await bot.handle(member(), "challenge")
+    heads_up = {f.name: f.value for f in second.fields}["Heads-up for next week"]
+    assert "*Exercise 3*" in heads_up
+    assert "book two people for a chat" in heads_up
+
+
+async def test_a_review_round_uses_revision_prompts(bot):
+    first_round = await bot.handle(member(), "challenge")
+    assert "Do the thing" in first_round.body
+    for _ in range(4):
+        await bot.handle(member(), "done")
+    opened = await bot.handle(member(), "restart")
+    assert opened.body == "Revise exercise 1: improve the page with what you learned since."
+    await bot.handle(member(), "done")
+    reply = await bot.handle(member(), "challenge")
+    assert reply.title == "Review round 2: Exercise 2"
+    assert reply.body.startswith("Revise exercise 2")
+
+
+def test_the_nudge_carries_the_revision_prompt_and_heads_up():
+    from bot.core.nudges import nudge_reply
+    from tests.support.factories import EXERCISES
+
+    user = member().user
+    entries = [
+        ProgressEntry(user, "exercise-1", ProgressStatus.DONE, datetime(2026, 3, 2, tzinfo=UTC))
+    ]
+    reply, exercise_id = nudge_reply(EXERCISES, entries, "UTC", datetime(2026, 3, 9, tzinfo=UTC))
+    assert exercise_id == "exercise-2"
+    assert "book two people" in {f.name: f.value for f in reply.fields}["Heads-up for next week"]
+    entries = [
+        ProgressEntry(user, x.id, ProgressStatus.DONE, datetime(2026, 3, 2, tzinfo=UTC))
+        for x in EXERCISES
+    ] + [ProgressEntry(user, "round-start", ProgressStatus.SKIPPED, START, round=2)]
+    reply, exercise_id = nudge_reply(EXERCISES, entries, "UTC", datetime(2026, 3, 9, tzinfo=UTC))
+    assert exercise_id == "exercise-1"
+    assert reply.body.startswith("Revise exercise 1")
