@@ -71,6 +71,9 @@ class LibraryView:
 
     async def lookup(self, snippet_id: str) -> SnippetLookup:
         state = await self._library.state()
+        live = state.resolve(snippet_id)
+        if live != snippet_id and state.index.get(live) is not None:
+            return SnippetLookup(moved_to=live)
         found = state.index.get(snippet_id)
         if found is not None:
             return SnippetLookup(snippet=found)

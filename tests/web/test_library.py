@@ -72,6 +72,18 @@ async def test_unknown_and_retired_snippets_say_so(client, runtime):
     assert "retired" in await retired.text()
 
 
+async def test_a_retired_id_redirects_to_the_snippet_that_absorbed_it(client, runtime):
+    absorbed = {old: s.id for s in runtime.knowledge.snippets for old in s.replaces}
+    assert absorbed, "the shipped knowledge merges at least one pair of snippets"
+    old, new = sorted(absorbed.items())[0]
+
+    response = await client.get(f"/snippets/{old}", allow_redirects=False)
+
+    assert response.status == 301
+    assert response.headers["Location"] == f"/snippets/{new}"
+    assert (await client.get(f"/snippets/{old}")).status == 200
+
+
 async def test_a_topic_page_lists_its_snippets(client, runtime):
     slug = runtime.knowledge.topics[0].slug
     page = await (await client.get(f"/topics/{slug}")).text()
