@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from bot.catalog import YamlExporter, load_knowledge
 from bot.core.facade import PmAdvice
+from bot.core.models import Knowledge
 from bot.core.nudges import NudgeEngine, NudgePolicy
 from bot.core.ports import Clock, Messenger, SystemClock
 from bot.runtime import (
@@ -72,8 +73,10 @@ async def build_runtime(
     clock: Clock | None = None,
     messengers: Mapping[str, Messenger] | None = None,
     migrate: bool = True,
+    knowledge: Knowledge | None = None,
 ) -> AsyncIterator[Runtime]:
-    knowledge = load_knowledge(settings.knowledge_dir)
+    """Everything a bot process runs on; `knowledge` is loaded from the settings unless given."""
+    knowledge = knowledge or load_knowledge(settings.knowledge_dir)
     if migrate:
         await asyncio.to_thread(prepare_database, settings.database_url)
     engine = create_engine(settings.database_url)
@@ -124,7 +127,7 @@ async def serve(
     started: list[PlatformService | BackgroundService] = []
     try:
         for service in services:
-            runtime.facade.messengers[service.platform] = service.messenger
+            runtime.facade.register_messenger(service.platform, service.messenger)
             await service.start()
             started.append(service)
             log.info("%s is ready", service.platform)

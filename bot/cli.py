@@ -195,7 +195,9 @@ def _console(args: argparse.Namespace, settings: Settings) -> int:
         async with build_runtime(settings) as runtime:
             session = ConsoleSession(runtime.facade.handle, runtime.facade.submit_form, actor)
             # Nudges for console members are delivered by printing them here.
-            runtime.facade.messengers[Platform.CONSOLE.value] = ConsoleMessenger(session.console)
+            runtime.facade.register_messenger(
+                Platform.CONSOLE.value, ConsoleMessenger(session.console)
+            )
             pages = await _console_web(runtime, settings)
             nudges = nudge_scheduler(runtime)
             await nudges.start()
@@ -271,7 +273,7 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
     async def go() -> None:
         async with build_runtime(settings) as runtime:
             for query in queries:
-                result = await runtime.facade.advice.search(query, limit=limit)
+                result = await runtime.facade.search(query, limit=limit)
                 if args.json:
                     print(json.dumps({
                         "query": query,
@@ -370,7 +372,7 @@ def _nudges_run_once(args: argparse.Namespace, settings: Settings) -> int:
             # Only console members can be reached from here; the others stay pending for the
             # bot processes that run their platforms. With --json, DMs go to stderr.
             shown = _stderr_console() if args.json else terminal()
-            runtime.facade.messengers[Platform.CONSOLE.value] = ConsoleMessenger(shown)
+            runtime.facade.register_messenger(Platform.CONSOLE.value, ConsoleMessenger(shown))
             engine = nudge_engine(runtime)
             report = await (engine.preview() if args.dry_run else engine.tick())
             return report.as_dict()

@@ -22,8 +22,24 @@ class StartupError(Exception):
     """A platform cannot start: a missing or malformed setting, named in the message."""
 
 
+class PlatformContext(Protocol):
+    """All a platform adapter is given: the facade (which also takes its messenger, see
+    `PmAdvice.register_messenger`), the clock, and the moderators named in the settings."""
+
+    @property
+    def facade(self) -> PmAdvice: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def moderator_ids(self) -> frozenset[str]: ...
+
+
 @dataclass
 class Runtime:
+    """What the composition root builds; adapters see it only as a `PlatformContext`."""
+
     settings: Settings
     knowledge: Knowledge
     engine: AsyncEngine
@@ -31,6 +47,10 @@ class Runtime:
     facade: PmAdvice
     clock: Clock
     deliveries: DeliveryRepository
+
+    @property
+    def moderator_ids(self) -> frozenset[str]:
+        return frozenset(self.settings.moderator_ids)
 
 
 class PlatformService(Protocol):
@@ -52,4 +72,4 @@ class BackgroundService(Protocol):
     async def stop(self) -> None: ...
 
 
-PlatformFactory = Callable[[Runtime, dict[str, Any]], Awaitable[PlatformService]]
+PlatformFactory = Callable[[PlatformContext, dict[str, Any]], Awaitable[PlatformService]]

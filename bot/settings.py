@@ -21,7 +21,8 @@ def default_database_url() -> str:
     return f"sqlite+aiosqlite:///{data_dir / 'pmadvice.db'}"
 
 
-def _split_ids(value: object) -> object:
+def split_ids(value: object) -> object:
+    """`a, b; c` from the environment as a list of ids (anything else is left to validate)."""
     if isinstance(value, str):
         return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
     return value
@@ -61,7 +62,7 @@ class Settings(BaseSettings):
     @field_validator("moderator_ids", mode="before")
     @classmethod
     def _ids(cls, value: object) -> object:
-        return _split_ids(value)
+        return split_ids(value)
 
     @field_validator("database_url")
     @classmethod

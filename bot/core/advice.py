@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
+from importlib.metadata import PackageNotFoundError, version
 
 from bot.core.library import SnippetLibrary
 from bot.core.models import Actor, QuestionEvent, SearchResult, Snippet
 from bot.core.ports import Clock, Repositories
 from bot.core.presenter import (
+    about_reply,
     decline_reply,
     shared_snippet_reply,
     snippet_reply,
@@ -94,6 +96,17 @@ class AdviceService:
                 "have helped, `suggest` it and a moderator will take a look."
             ),
             buttons=(Button("Suggest a snippet", "suggest"),),
+        )
+
+    async def about(self) -> Reply:
+        state = await self._library.state()
+        try:
+            release = version("pmadvice")
+        except PackageNotFoundError:
+            release = "unknown"
+        knowledge = self._library.knowledge
+        return about_reply(
+            release, len(state.snippets), len(knowledge.topics), len(knowledge.exercises)
         )
 
     async def topics(self) -> Reply:

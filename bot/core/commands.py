@@ -1,20 +1,33 @@
-"""Parse what a member typed after /pmadvice into a command.
+"""Every subcommand, declared once: what it is called, its grammar, who may run it, and what runs.
 
-The first word picks the subcommand; anything that is not a subcommand is a question. Bad
-arguments become a `Usage` with a specific, friendly message instead of an exception.
+`SPECS` is the one table. The parser, `help`, the moderator check, the Slack Home refresh, the
+Discord command tree, the console and the README's command table all read it, so a command
+declared here exists everywhere and a command missing here exists nowhere.
+
+The first word picks the subcommand; anything that is not a subcommand is a question, and so is
+a command that takes no arguments followed by more words ("skip level meetings with my
+director"). Bad arguments become a `Usage` with a specific, friendly message instead of an
+exception, so a state-changing command never runs on a guess.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import time
+from enum import StrEnum
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from zoneinfo import available_timezones
 
+from bot.core.models import Actor, WebRole
+from bot.core.reply import Reply
 from bot.core.text import clean_input
-from bot.core.validation import LINK_MAX, NOTE_MAX, QUERY_MAX
+from bot.core.validation import LINK_MAX, NOTE_MAX, QUERY_MAX, REASON_MAX
+
+if TYPE_CHECKING:
+    from bot.core.services import Services
 
 INPUT_MAX = 4000
 
@@ -186,6 +199,16 @@ class Export:
 
 
 @dataclass(frozen=True, slots=True)
+class About:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
 class Usage:
     """The member typed a known subcommand with arguments it cannot use."""
 
@@ -196,12 +219,11 @@ class Usage:
 Command = (
     Menu | Help | Ask | ListTopics | ShowTopic | ShowSnippet | Vote | Share | Subscribe | Pause
     | Resume | Unsubscribe | Challenge | Done | Skip | Restart | Progress | Suggest | Add | Edit
-    | Retire | Review | Approve | Reject | Gaps | Stats | Export | Usage
+    | Retire | Review | Approve | Reject | Gaps | Stats | Export | About | Dashboard | Usage
 )  # fmt: skip
 
-_Handler = Callable[[str], "Command"]
-
-MODERATOR_COMMANDS = (Add, Edit, Retire, Review, Approve, Reject, Gaps, Stats, Export)
+Grammar = Callable[[str], "Command"]
+"""Turns the words after a subcommand's name into a command (or a `Usage`)."""
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _TIME = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$", re.IGNORECASE)
@@ -217,12 +239,9 @@ def parse(text: str) -> Command:
         return Menu()
     head, _, rest = text.partition(" ")
     rest = rest.strip()
-    word = head.lower()
-    if word == "ask":
-        return _ask(rest)
-    handler = _HANDLERS.get(word)
-    command = handler(rest) if handler is not None else _FALLTHROUGH
-    return _ask(text) if command is _FALLTHROUGH else command
+    spec = spec_named(head)
+    command = spec.parse(rest) if spec is not None else QUESTION
+    return _ask(text) if command is QUESTION else command
 
 
 def _ask(rest: str) -> Command:
@@ -235,24 +254,10 @@ def _ask(rest: str) -> Command:
     return Ask(rest)
 
 
-def _bare(command: Command) -> _Handler:
-    """A command that takes no arguments; followed by words, it was really a question."""
-
-    def handler(rest: str) -> Command:
-        return command if not rest else _FALLTHROUGH
-
-    return handler
-
-
-def _ignoring_args(command: Command) -> _Handler:
-    def handler(rest: str) -> Command:
-        return command
-
-    return handler
-
-
 def _more(rest: str) -> Command:
     count, _, query = rest.partition(" ")
+    if rest and not count.isdigit():
+        return QUESTION
     if not count.isdigit() or not query.strip():
         return Usage("`more` needs a number and a question, e.g. `more 1 portfolio ideas`.", "more")
     return Ask(query.strip()[:QUERY_MAX], offset=min(int(count), 50))
@@ -279,17 +284,23 @@ def _topic(rest: str) -> Command:
 
 
 def _show(rest: str) -> Command:
+    if " " in rest:
+        return QUESTION
     found = _snippet_id(rest, "show", "whether-not-how")
     return found if isinstance(found, Usage) else ShowSnippet(found)
 
 
 def _share(rest: str) -> Command:
+    if " " in rest:
+        return QUESTION
     found = _snippet_id(rest, "share", "whether-not-how")
     return found if isinstance(found, Usage) else Share(found)
 
 
 def _vote(rest: str) -> Command:
     parts = rest.split()
+    if len(parts) > 2:
+        return QUESTION
     if len(parts) != 2 or parts[1].lower() not in {"up", "down", "+1", "-1"}:
         return Usage("`vote` needs a snippet id and up or down, e.g. `vote whether-not-how up`.")
     found = _snippet_id(parts[0], "vote", "whether-not-how")
@@ -366,12 +377,18 @@ def _subscribe(rest: str) -> Command:
                 )
             zone = found
             continue
-        return Usage(
-            f"I didn't understand {token[:30]!r}. Try `subscribe [day] [HH:MM] [time zone]`, "
-            "e.g. `subscribe tuesday 08:30 Europe/Berlin`.",
-            "subscribe",
-        )
+        return _subscribe_usage(token)
+    if merged and weekday is None and at is None and zone is None:
+        return _subscribe_usage(merged[-1])
     return Subscribe(weekday, at, zone)
+
+
+def _subscribe_usage(token: str) -> Usage:
+    return Usage(
+        f"I didn't understand {token[:30]!r}. Try `subscribe [day] [HH:MM] [time zone]`, "
+        "e.g. `subscribe tuesday 08:30 Europe/Berlin`.",
+        "subscribe",
+    )
 
 
 def _pause(rest: str) -> Command:
@@ -447,11 +464,15 @@ def _edit(rest: str) -> Command:
     found = _snippet_id(rest, "edit", "whether-not-how")
     if isinstance(found, Usage):
         return found
+    if " " in rest and "|" not in rest:
+        return QUESTION
     draft = _drafted(rest.split(" ", 1)[1].strip() if " " in rest else "", "edit")
     return draft if isinstance(draft, Usage) else Edit(found, draft)
 
 
 def _retire(rest: str) -> Command:
+    if " " in rest:
+        return QUESTION
     found = _snippet_id(rest, "retire", "whether-not-how")
     return found if isinstance(found, Usage) else Retire(found)
 
@@ -471,10 +492,12 @@ def _review(rest: str) -> Command:
         return _approve(tail.strip())
     if action.lower() == "reject":
         return _reject(tail.strip())
-    return Usage("Use `review`, `review approve <number>` or `review reject <number> <reason>`.")
+    return QUESTION
 
 
 def _approve(rest: str) -> Command:
+    if " " in rest.strip():
+        return QUESTION
     number = _suggestion_id(rest.split(" ", 1)[0] if rest else "", "approve")
     return number if isinstance(number, Usage) else Approve(number)
 
@@ -487,34 +510,289 @@ def _reject(rest: str) -> Command:
     return Reject(number, reason.strip()[:NOTE_MAX] or None)
 
 
-_FALLTHROUGH = Usage("")
+# -- the table --------------------------------------------------------------------------------
 
-_HANDLERS: dict[str, _Handler] = {
-    "help": _bare(Help()),
-    "?": _bare(Help()),
-    "topics": _bare(ListTopics()),
-    "topic": _topic,
-    "show": _show,
-    "more": _more,
-    "vote": _vote,
-    "share": _share,
-    "subscribe": _subscribe,
-    "pause": _pause,
-    "resume": _ignoring_args(Resume()),
-    "unsubscribe": _ignoring_args(Unsubscribe()),
-    "challenge": _bare(Challenge()),
-    "done": _done,
-    "skip": _ignoring_args(Skip()),
-    "restart": _ignoring_args(Restart()),
-    "progress": _bare(Progress()),
-    "suggest": _suggest,
-    "add": _add,
-    "edit": _edit,
-    "retire": _retire,
-    "review": _review,
-    "approve": _approve,
-    "reject": _reject,
-    "gaps": _bare(Gaps()),
-    "stats": _bare(Stats()),
-    "export": _bare(Export()),
+
+class Audience(StrEnum):
+    MEMBER = "member"
+    MODERATOR = "moderator"
+
+
+class ArgKind(StrEnum):
+    """What an argument is, so each platform can offer the right input for it."""
+
+    DRAFT = "draft"
+    """A snippet typed inline as `Title | advice | topics`; platforms with forms use the form."""
+    QUESTION = "question"
+    """Free words asked as a question (Discord autocompletes snippet titles)."""
+    TEXT = "text"
+    """Free words kept as they are (a note, a reason)."""
+    COUNT = "count"
+    """A whole number from `low` to `high`."""
+    WEEKDAY = "weekday"
+    TIME = "time"
+    TIMEZONE = "timezone"
+    TOPIC = "topic"
+    SNIPPET = "snippet"
+    """A snippet id (autocompleted from titles and ids)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Arg:
+    name: str
+    kind: ArgKind
+    description: str
+    required: bool = False
+    low: int = 1
+    high: int = 100
+    """Largest value (COUNT) or longest text (everything else)."""
+    default: int | None = None
+
+
+C = TypeVar("C")
+Handler = Callable[["Services", Actor, C], Awaitable[Reply]]
+FromForm = Callable[[C, Mapping[str, str]], "Command | Reply"]
+
+
+@dataclass(frozen=True)
+class CommandSpec(Generic[C]):
+    """One subcommand: everything any part of the bot needs to know about it."""
+
+    name: str
+    command: type[C]
+    run: Handler[C]
+    """What it does, given the services, the member and the parsed command."""
+    summary: str
+    """The help line; also the Discord description (so 100 characters at most)."""
+    usage: str = ""
+    """How it is typed, e.g. `pause [weeks]`; the name alone when empty."""
+    args: tuple[Arg, ...] = ()
+    """Its arguments, in the order they are typed; Discord shows them as typed options."""
+    grammar: Grammar | None = None
+    """How the words after the name are read; None means the command takes no arguments, so
+    any words after it make the whole line a question."""
+    audience: Audience = Audience.MEMBER
+    changes_home: bool = False
+    """Whether the member's home view (Slack App Home) must be shown again after it runs."""
+    form: FromForm[C] | None = None
+    """How a submitted form rebuilds the command (when the command opens a form)."""
+    needs_profile: Callable[[C], bool] | None = None
+    """Whether the platform must look up the member's profile (name, time zone) first."""
+    public: bool = False
+    """Whether its answer is posted for the channel, not only to the member."""
+    listed: bool = True
+    """Offered as a subcommand everywhere (help, Discord); False for the words buttons use."""
+    aliases: tuple[str, ...] = ()
+    example: str = field(default="", compare=False)
+
+    def parse(self, rest: str) -> Command:
+        if self.grammar is not None:
+            return self.grammar(rest)
+        return self.command() if not rest else QUESTION  # type: ignore[return-value]
+
+    @property
+    def moderator_only(self) -> bool:
+        return self.audience is Audience.MODERATOR
+
+    @property
+    def takes_free_text(self) -> bool:
+        return any(a.kind in {ArgKind.QUESTION, ArgKind.TEXT, ArgKind.DRAFT} for a in self.args)
+
+    @property
+    def typed(self) -> str:
+        return self.usage or self.name
+
+
+QUESTION = Usage("")
+"""Returned by a grammar to say "these words are a question, not this command"."""
+
+
+def _bare_or(command: Command, *phrases: str) -> Grammar:
+    """No arguments, but a few exact phrases that mean the same (`skip this week`)."""
+
+    def grammar(rest: str) -> Command:
+        return command if not rest or rest.lower() in phrases else QUESTION
+
+    return grammar
+
+
+def _review_form(command: Reject, values: Mapping[str, str]) -> Command | Reply:
+    reason = values.get("reason", "").strip()
+    if not reason:
+        message = "Please write a short reason; the member will see it."
+        return Reply(title="Almost there", body=message, errors={"reason": message})
+    return Reject(command.suggestion_id, reason)
+
+
+def draft_from_values(values: Mapping[str, str]) -> Draft:
+    """A snippet form's fields as a draft (validated later by the service)."""
+    topics = re.split(r"[,;\n]", values.get("topics", ""))
+    questions = re.split(r"[;\n]", values.get("questions", ""))
+    return Draft(
+        title=values.get("title", ""),
+        body=values.get("body", ""),
+        topics=tuple(t.strip().lower() for t in topics if t.strip()),
+        questions=tuple(q.strip() for q in questions if q.strip()),
+    )
+
+
+def _wants_zone(command: Subscribe) -> bool:
+    return command.timezone is None
+
+
+def _always(command: object) -> bool:
+    return True
+
+
+_SNIPPET = Arg(
+    "snippet", ArgKind.SNIPPET, "The snippet's id (shown under every answer)", True, high=60
+)
+_NUMBER = Arg("number", ArgKind.COUNT, "The suggestion's number, e.g. 12", True, high=999_999_999)
+_DRAFT = Arg("draft", ArgKind.DRAFT, "Title | what to do, why, an example | topic, topic")
+_QUESTION = Arg("question", ArgKind.QUESTION, "e.g. how do I talk about my supply chain work",
+               True, high=QUERY_MAX)  # fmt: skip
+_SKIPPED = Arg("seen", ArgKind.COUNT, "How many answers were already shown", True, 0, 50)
+_UP_DOWN = Arg("value", ArgKind.TEXT, "up or down", True, high=4)
+_MOD = Audience.MODERATOR
+
+SPECS = (
+    CommandSpec(
+        "ask", Ask, lambda s, a, cmd: s.advice.ask(cmd.query, cmd.offset),
+        "Ask a question in your own words", "ask <question>",
+        args=(_QUESTION,),
+        grammar=lambda rest: _ask(rest),
+    ),
+    CommandSpec("help", Help, lambda s, a, cmd: s.help(a), "How to use pmadvice", aliases=("?",)),
+    CommandSpec("about", About, lambda s, a, cmd: s.advice.about(),
+                "The version, how much advice I hold, and what I keep about you"),
+    CommandSpec("topics", ListTopics, lambda s, a, cmd: s.advice.topics(),
+                "List the topics I have advice on"),
+    CommandSpec(
+        "topic", ShowTopic, lambda s, a, cmd: s.advice.topic(cmd.slug),
+        "Show the advice on one topic", "topic <name>",
+        args=(Arg("name", ArgKind.TOPIC, "The topic, e.g. portfolio", True),), grammar=_topic,
+    ),
+    CommandSpec("show", ShowSnippet, lambda s, a, cmd: s.advice.show(cmd.snippet_id),
+                "Show one snippet", "show <id>", args=(_SNIPPET,), grammar=_show, listed=False),
+    CommandSpec("more", Ask, lambda s, a, cmd: s.advice.ask(cmd.query, cmd.offset),
+                "Another answer to a question", "more <n> <question>", args=(_SKIPPED, _QUESTION), grammar=_more,
+                listed=False),
+    CommandSpec("vote", Vote, lambda s, a, cmd: s.advice.vote(a, cmd.snippet_id, cmd.value),
+                "Rate a snippet", "vote <id> up|down", args=(_SNIPPET, _UP_DOWN), grammar=_vote, listed=False),
+    CommandSpec("share", Share, lambda s, a, cmd: s.advice.share(a, cmd.snippet_id),
+                "Post a snippet for the channel", "share <id>", args=(_SNIPPET,), grammar=_share, public=True,
+                needs_profile=_always, listed=False),
+    CommandSpec(
+        "subscribe", Subscribe, lambda s, a, cmd: s.progress.subscribe(a, cmd),
+        "Get one portfolio exercise by DM every week", "subscribe [day] [HH:MM] [time zone]",
+        args=(
+            Arg("day", ArgKind.WEEKDAY, "Which day (default Monday)"),
+            Arg("time", ArgKind.TIME, "Your local time, 24-hour HH:MM (default 09:00)", high=10),
+            Arg("timezone", ArgKind.TIMEZONE,
+                "Your time zone, e.g. Europe/London (Discord doesn't tell me)", high=64),
+        ),
+        grammar=_subscribe, changes_home=True, needs_profile=_wants_zone,
+        example="subscribe tue 08:30 Europe/Berlin",
+    ),
+    CommandSpec(
+        "pause", Pause, lambda s, a, cmd: s.progress.pause(a, cmd),
+        "Take a break from the weekly nudges", "pause [weeks]",
+        args=(Arg("weeks", ArgKind.COUNT, f"How many weeks, 1 to {MAX_PAUSE_WEEKS} (default 1)",
+                  high=MAX_PAUSE_WEEKS, default=1),),
+        grammar=_pause, changes_home=True,
+    ),
+    CommandSpec("resume", Resume, lambda s, a, cmd: s.progress.resume(a),
+                "Start the weekly nudges again after a pause", changes_home=True),
+    CommandSpec("unsubscribe", Unsubscribe, lambda s, a, cmd: s.progress.unsubscribe(a),
+                "Stop the weekly nudges (your progress is kept)", changes_home=True),
+    CommandSpec("challenge", Challenge, lambda s, a, cmd: s.progress.challenge(a),
+                "This week's portfolio exercise"),
+    CommandSpec(
+        "done", Done, lambda s, a, cmd: s.progress.done(a, cmd),
+        "Mark this week's exercise done", "done [link or note]",
+        args=(Arg("link_or_note", ArgKind.TEXT,
+                  "A link to what you made, or a one-line reflection", high=NOTE_MAX),),
+        grammar=_done, changes_home=True,
+    ),
+    CommandSpec("skip", Skip, lambda s, a, cmd: s.progress.skip(a), "Skip this week's exercise",
+                grammar=_bare_or(Skip(), "this week"), changes_home=True),
+    CommandSpec("restart", Restart, lambda s, a, cmd: s.progress.restart(a),
+                "A review round with revision prompts once the track is finished", changes_home=True),
+    CommandSpec("progress", Progress,
+                lambda s, a, cmd: _with_own_page(s, a, s.progress.progress(a)),
+                "Your progress through the exercises"),
+    CommandSpec(
+        "suggest", Suggest, lambda s, a, cmd: s.review.suggest(a, cmd.draft),
+        "Suggest a snippet for the moderators to review", args=(_DRAFT,),
+        grammar=lambda rest: _suggest(rest), changes_home=True,
+        form=lambda cmd, values: Suggest(draft_from_values(values)),
+    ),
+    CommandSpec(
+        "add", Add, lambda s, a, cmd: s.curation.add(a, cmd.draft), "Write a new snippet", args=(_DRAFT,),
+        grammar=lambda rest: _add(rest), audience=_MOD, changes_home=True,
+        form=lambda cmd, values: Add(draft_from_values(values)),
+    ),
+    CommandSpec(
+        "edit", Edit, lambda s, a, cmd: s.curation.edit(a, cmd.snippet_id, cmd.draft),
+        "Edit a snippet", "edit <id>", args=(_SNIPPET,), grammar=_edit, audience=_MOD,
+        changes_home=True, form=lambda cmd, values: Edit(cmd.snippet_id, draft_from_values(values)),
+    ),
+    CommandSpec(
+        "retire", Retire, lambda s, a, cmd: s.curation.retire(a, cmd.snippet_id),
+        "Retire a snippet so it no longer appears in answers", "retire <id>", args=(_SNIPPET,),
+        grammar=_retire, audience=_MOD, changes_home=True,
+    ),
+    CommandSpec("review", Review, lambda s, a, cmd: s.review.review(),
+                "The suggestions waiting for review", grammar=_review, audience=_MOD),
+    CommandSpec(
+        "approve", Approve, lambda s, a, cmd: s.review.approve(a, cmd.suggestion_id),
+        "Publish a suggestion from the review queue", "approve <number>", args=(_NUMBER,),
+        grammar=_approve, audience=_MOD, changes_home=True,
+    ),
+    CommandSpec(
+        "reject", Reject, lambda s, a, cmd: s.review.reject(a, cmd.suggestion_id, cmd.reason),
+        "Decline a suggestion and tell the member why", "reject <number> <reason>",
+        args=(_NUMBER, Arg("reason", ArgKind.TEXT, "Shown to the member", True, high=REASON_MAX)),
+        grammar=_reject, audience=_MOD, changes_home=True, form=_review_form,
+    ),
+    CommandSpec("gaps", Gaps, lambda s, a, cmd: s.reports.gaps(),
+                "Questions I couldn't answer in the last 30 days", audience=_MOD),
+    CommandSpec("stats", Stats, lambda s, a, cmd: s.reports.stats(), "Usage numbers",
+                audience=_MOD),
+    CommandSpec("export", Export, lambda s, a, cmd: s.reports.export(),
+                "Snippets changed from chat, as YAML to commit", audience=_MOD),
+    CommandSpec("dashboard", Dashboard, lambda s, a, cmd: s.web.link(a, WebRole.MODERATOR),
+                "A private one-time link to the moderators' web dashboard", audience=_MOD),
+)  # fmt: skip
+
+
+async def _with_own_page(services: Services, actor: Actor, reply: Awaitable[Reply]) -> Reply:
+    return await services.web.with_own_page(actor, await reply)
+
+
+_BY_NAME: dict[str, CommandSpec[Any]] = {
+    word: spec for spec in SPECS for word in (spec.name, *spec.aliases)
 }
+_BY_TYPE: dict[type[Any], CommandSpec[Any]] = {}
+for _spec in SPECS:
+    _BY_TYPE.setdefault(_spec.command, _spec)
+
+
+def spec_named(word: str) -> CommandSpec[Any] | None:
+    return _BY_NAME.get(word.lower())
+
+
+def spec_of(command: Command) -> CommandSpec[Any] | None:
+    """The declaration behind a parsed command (None for the menu and usage errors)."""
+    return _BY_TYPE.get(type(command))
+
+
+def listed(audience: Audience | None = None) -> tuple[CommandSpec[Any], ...]:
+    """The subcommands offered to members (and moderators), in declaration order."""
+    return tuple(s for s in SPECS if s.listed and (audience is None or s.audience is audience))
+
+
+def needs_profile(command: Command) -> bool:
+    """Whether a platform should look the member's profile (name, time zone) up first."""
+    spec = spec_of(command)
+    return spec is not None and spec.needs_profile is not None and spec.needs_profile(command)

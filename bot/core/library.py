@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.core.models import Knowledge, Snippet, SnippetRevision, VoteTally
+from bot.core.models import Knowledge, Snippet, SnippetRevision, Topic, VoteTally
 from bot.core.ports import Clock, Repositories
 from bot.core.ranking import Analyzer, RankingConfig, SearchIndex
 
@@ -55,6 +56,39 @@ def merge(
     return merged, retired
 
 
+@functools.cache
+def shared_analyzer() -> Analyzer:
+    """One analyzer per process: it is pure, and its stemming cache is worth keeping warm
+    across index rebuilds (stemming is most of the cost of building an index)."""
+    return Analyzer()
+
+
+IndexKey = tuple[tuple[str, VoteTally], ...]
+
+
+def _frozen(votes: dict[str, VoteTally]) -> IndexKey:
+    return tuple(sorted(votes.items()))
+
+
+@functools.lru_cache(maxsize=8)
+def _built_index(
+    factory: Callable[..., SearchIndex],
+    snippets: tuple[Snippet, ...],
+    topics: tuple[Topic, ...],
+    votes: IndexKey,
+    config: RankingConfig | None,
+) -> SearchIndex:
+    """An index is a pure function of what it indexes, so a reload that finds nothing changed
+    (the usual case every `ttl`) reuses the index instead of building it again."""
+    return factory(
+        snippets,
+        {t.slug: t for t in topics},
+        dict(votes),
+        config=config,
+        analyzer=shared_analyzer(),
+    )
+
+
 class SnippetLibrary:
     """Keeps a search index over the merged snippets, rebuilt when stale or changed here.
 
@@ -75,8 +109,6 @@ class SnippetLibrary:
         self._clock = clock
         self._ttl = ttl
         self._config = config
-        self._analyzer = Analyzer()
-        self._topics = {t.slug: t for t in knowledge.topics}
         self._factory = index_factory
         self._state: LibraryState | None = None
         self._lock = asyncio.Lock()
@@ -100,8 +132,8 @@ class SnippetLibrary:
         aliases = self.knowledge.aliases
         votes = _fold_votes(await self._repos.feedback.tallies(), aliases)
         snippets, retired = merge(self.knowledge.snippets, revisions)
-        index = self._factory(
-            snippets, self._topics, votes, config=self._config, analyzer=self._analyzer
+        index = _built_index(
+            self._factory, tuple(snippets), self.knowledge.topics, _frozen(votes), self._config
         )
         return LibraryState(
             index=index,
@@ -110,6 +142,32 @@ class SnippetLibrary:
             loaded_at=self._clock.now(),
             aliases=aliases,
         )
+
+
+async def snippets_matching(library: SnippetLibrary, typed: str, limit: int) -> list[Snippet]:
+    """Live snippets for what a member is typing: titles or ids containing it first, then ranked
+    search hits; with nothing typed, the titles in order."""
+    state = await library.state()
+    query = " ".join(typed.lower().split())
+    if not query:
+        return sorted(state.snippets, key=lambda s: s.title.lower())[:limit]
+    picked = [s for s in state.snippets if query in s.title.lower() or query in s.id]
+    if len(picked) < limit:
+        ids = {s.id for s in picked}
+        hits = state.index.search(typed, limit=limit).hits
+        picked += [h.snippet for h in hits if h.snippet.id not in ids]
+    return picked[:limit]
+
+
+async def snippet_titled(library: SnippetLibrary, title: str, length: int) -> Snippet | None:
+    """The live snippet whose title (cut to `length`, spacing ignored) is exactly `title`."""
+
+    def norm(text: str) -> str:
+        return " ".join(text.lower().split())[:length]
+
+    wanted = norm(title)
+    state = await library.state()
+    return next((s for s in state.snippets if norm(s.title) == wanted), None)
 
 
 def _fold_votes(tallies: dict[str, VoteTally], aliases: dict[str, str]) -> dict[str, VoteTally]:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
+from bot.core.commands import Audience, listed
 from bot.core.models import Exercise, Knowledge, Snippet, Topic
 from bot.core.reply import Button, ButtonStyle, Reply, ReplyField, Visibility
 
@@ -108,7 +111,7 @@ def exercise_reply(
     names what to book now when next week's exercise needs other people."""
     fields = [
         ReplyField("Deliverable", exercise.deliverable),
-        ReplyField("Time", _minutes(exercise.minutes)),
+        ReplyField("Time", minutes_text(exercise.minutes)),
         ReplyField("Done looks like", exercise.done_when, inline=False),
     ]
     if upcoming is not None and upcoming.book_ahead:
@@ -172,7 +175,15 @@ def progress_line(done: int, total: int, streak: int) -> str:
     return f"{done}/{total} {progress_bar(done, total)} streak {streak}"
 
 
-def _minutes(minutes: int) -> str:
+def local_time(at: datetime | None, zone: str) -> str:
+    """A moment in the member's own time zone, the same in chat and on the home screen."""
+    if at is None:
+        return "not scheduled"
+    local = at.astimezone(ZoneInfo(zone))
+    return f"{local:%A %d %B, %H:%M} {zone}"
+
+
+def minutes_text(minutes: int) -> str:
     if minutes < 60:
         return f"about {minutes} min"
     hours, rest = divmod(minutes, 60)
@@ -186,3 +197,97 @@ def _topic_name(slug: str, knowledge: Knowledge) -> str:
 
 def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+ASK_ANYTHING = (
+    "*Ask anything* about moving from operations into product: "
+    "`/pmadvice how do I talk about my supply chain work`"
+)
+
+
+def help_lines(audience: Audience) -> list[str]:
+    return [
+        f"- `{spec.typed}`: {spec.summary}" + (f", e.g. `{spec.example}`" if spec.example else "")
+        for spec in listed(audience)
+        if spec.name != "ask"
+    ]
+
+
+def help_reply(moderator: bool) -> Reply:
+    body = "\n".join([ASK_ANYTHING, *help_lines(Audience.MEMBER)])
+    if moderator:
+        body += "\n\n*Moderators*\n" + "\n".join(help_lines(Audience.MODERATOR))
+    return Reply(title="How to use pmadvice", body=body)
+
+
+def menu_reply() -> Reply:
+    return Reply(
+        title="Hi! I'm pmadvice",
+        body=(
+            "I help people moving from operations into product management. Ask me a "
+            "question in your own words, browse the topics, or take on a weekly portfolio "
+            "exercise."
+        ),
+        buttons=(
+            Button("Browse topics", "topics"),
+            Button("This week's exercise", "challenge"),
+            Button("My progress", "progress"),
+            Button("Help", "help"),
+        ),
+    )
+
+
+def usage_reply(message: str) -> Reply:
+    return Reply(title="Not quite", body=message, buttons=(Button("Help", "help"),))
+
+
+def moderators_only_reply() -> Reply:
+    return Reply(
+        title="That's for moderators",
+        body=(
+            "Only community moderators can change snippets or see the queues. You can "
+            "`suggest` a snippet and a moderator will review it."
+        ),
+        buttons=(Button("Suggest a snippet", "suggest"),),
+    )
+
+
+def form_expired_reply() -> Reply:
+    return Reply(body="That form has expired. Please start again from the command.")
+
+
+def commands_markdown() -> str:
+    """The README's command table, generated from the declarations."""
+    rows = ["| command | who | what it does |", "|---|---|---|"]
+    rows.append("| *any question* | everyone | " + ANY_QUESTION + " |")
+    rows.append("| (nothing) | everyone | a menu |")
+    rows += [
+        f"| `{spec.typed}` | {'moderators' if spec.moderator_only else 'everyone'} "
+        f"| {spec.summary} |"
+        for spec in listed()
+    ]
+    return "\n".join(rows)
+
+
+ANY_QUESTION = 'the best-matching snippet, two related ones, 👍/👎, "another", "share to channel"'
+
+
+def about_reply(release: str, snippets: int, topics: int, exercises: int) -> Reply:
+    return Reply(
+        title=f"pmadvice {release}",
+        body=(
+            f"I hold {snippets} snippets of advice on {topics} topics, and a track of "
+            f"{exercises} portfolio exercises."
+        ),
+        fields=(
+            ReplyField(
+                "What I keep about you",
+                "Your chat id and name, your weekly-exercise subscription (day, time, time "
+                "zone), your progress with the links and notes you add to `done`, your votes, "
+                "and what you suggest. Questions I couldn't answer are kept without your name, "
+                "so the moderators can fill the gap.",
+                inline=False,
+            ),
+        ),
+        buttons=(Button("Help", "help"),),
+    )

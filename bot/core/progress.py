@@ -23,6 +23,7 @@ from bot.core.ports import Clock, DeliveryRepository, Repositories
 from bot.core.presenter import (
     exercise_reply,
     finished_reply,
+    local_time,
     progress_bar,
     progress_line,
     round_heading,
@@ -155,7 +156,7 @@ class ProgressService:
         )
         return Reply(
             title="Weekly challenge" if keep else "Welcome to the weekly challenge",
-            body=body + f"\nFirst nudge: {_local(subscription.next_due_at, zone)}.",
+            body=body + f"\nFirst nudge: {local_time(subscription.next_due_at, zone)}.",
             context=state.line + " · `pause`, `unsubscribe` any time",
             buttons=buttons,
         )
@@ -178,7 +179,7 @@ class ProgressService:
             title="Paused",
             body=(
                 f"Taking {weeks} off. Your next nudge comes "
-                f"{_local(paused.next_due_at, existing.timezone)}; `resume` to come back sooner."
+                f"{local_time(paused.next_due_at, existing.timezone)}; `resume` to come back sooner."
             ),
             buttons=(Button("Resume now", "resume"),),
         )
@@ -198,7 +199,7 @@ class ProgressService:
         await self._repos.subscriptions.save(resumed)
         return Reply(
             title="Welcome back",
-            body=f"Nudges are on again. Next one: {_local(resumed.next_due_at, existing.timezone)}.",
+            body=f"Nudges are on again. Next one: {local_time(resumed.next_due_at, existing.timezone)}.",
         )
 
     async def unsubscribe(self, actor: Actor) -> Reply:
@@ -358,13 +359,6 @@ def _first(*values: T | None) -> T:
     raise ValueError("no value")
 
 
-def _local(at: datetime | None, zone: str) -> str:
-    if at is None:
-        return "not scheduled"
-    local = at.astimezone(ZoneInfo(zone))
-    return f"{local:%A %d %B, %H:%M} {zone}"
-
-
 def _subscription_summary(subscription: Subscription | None) -> str:
     if subscription is None or subscription.status == SubscriptionStatus.CANCELLED:
         return "off (`subscribe` to start)"
@@ -373,7 +367,7 @@ def _subscription_summary(subscription: Subscription | None) -> str:
         f"{subscription.timezone}"
     )
     if subscription.status == SubscriptionStatus.PAUSED:
-        return f"paused until {_local(subscription.paused_until, subscription.timezone)}"
+        return f"paused until {local_time(subscription.paused_until, subscription.timezone)}"
     return when
 
 

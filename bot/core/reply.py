@@ -102,3 +102,13 @@ class Reply:
         if self.context:
             parts.append(self.context)
         return "\n".join(parts)
+
+
+SORRY = Reply(
+    title="Something went wrong on my side",
+    body=(
+        "Sorry, I couldn't finish that. Nothing you sent was lost; please try again in a minute. "
+        "If it keeps happening, tell a moderator."
+    ),
+)
+"""The one apology every platform shows when something fails on our side."""

@@ -8,6 +8,7 @@ storage and is worthless without the cookie it belongs to.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import hashlib
 import hmac
@@ -15,8 +16,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.core.models import UserRef, WebLink, WebRole, WebSession
+from bot.core.models import Actor, UserRef, WebLink, WebRole, WebSession
 from bot.core.ports import Clock, WebAccessRepository
+from bot.core.presenter import moderators_only_reply
 from bot.core.reply import Reply, Visibility
 
 LINK_TTL = timedelta(minutes=15)
@@ -115,6 +117,31 @@ class WebLinks:
 
     def sign_in(self, token: str) -> str | None:
         return self.url(f"signin/{token}")
+
+
+class WebSignIn:
+    """The chat side of the web pages: `dashboard` and the link under `progress`."""
+
+    def __init__(self, access: WebAccess, links: WebLinks) -> None:
+        self._access = access
+        self._links = links
+
+    async def link(self, actor: Actor, role: WebRole) -> Reply:
+        if role == WebRole.MODERATOR and not actor.is_moderator:
+            return moderators_only_reply()
+        if self._links.base is None:
+            return sign_in_reply(None, role)
+        token = await self._access.issue_link(actor.user, role)
+        return sign_in_reply(self._links.sign_in(token), role)
+
+    async def with_own_page(self, actor: Actor, reply: Reply) -> Reply:
+        """`reply` with a one-time link to the member's own page, when pages are served."""
+        if self._links.base is None:
+            return reply
+        token = await self._access.issue_link(actor.user, WebRole.MEMBER)
+        line = f"Your own page, with your notes and settings: {self._links.sign_in(token)}"
+        note = "(a one-time link, for 15 minutes)"
+        return dataclasses.replace(reply, body=f"{reply.body}\n\n{line} {note}".strip())
 
 
 def sign_in_reply(url: str | None, role: WebRole) -> Reply:

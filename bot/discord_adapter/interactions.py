@@ -18,8 +18,9 @@ from typing import Any
 
 import discord
 
+from bot.core.commands import parse, spec_of
 from bot.core.facade import PmAdvice
-from bot.core.reply import Button, ButtonStyle, Form, Reply, Visibility
+from bot.core.reply import SORRY, Button, ButtonStyle, Form, Reply, Visibility
 from bot.discord_adapter.custom_ids import BUTTON_PREFIX, FORM_PREFIX, CommandKeys, decode
 from bot.discord_adapter.identity import ModeratorPolicy, actor_for
 from bot.discord_adapter.render import Outgoing, notice, render
@@ -29,10 +30,6 @@ log = logging.getLogger(__name__)
 
 NO_MENTIONS = discord.AllowedMentions.none()
 DEFER_AFTER = 1.5
-SORRY = Reply(
-    title="Something went wrong on my side",
-    body="Sorry, I couldn't finish that. Please try again in a minute.",
-)
 EXPIRED_BUTTON = (
     "That button is from a conversation I no longer remember. "
     "Please run the command again and I'll pick it up from there."
@@ -210,7 +207,8 @@ class InteractionHandler:
 
 def _public(command: str) -> bool:
     """Whether the reply will be posted for the channel (so a deferral must not be private)."""
-    return command.split(" ", 1)[0].lower() == "share"
+    spec = spec_of(parse(command))
+    return spec is not None and spec.public
 
 
 def _with_button(reply: Reply, button: Button) -> Reply:

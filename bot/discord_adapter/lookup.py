@@ -1,4 +1,5 @@
-"""Autocomplete data: snippet titles and ids, topics and IANA time zones."""
+"""Autocomplete choices: snippet titles and ids, topics and IANA time zones, fitted to
+Discord's limits. Which snippets match is the core's decision (`PmAdvice.snippets_matching`)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,7 @@ from collections.abc import Iterable
 
 from discord import app_commands
 
-from bot.core.library import SnippetLibrary
-from bot.core.models import Knowledge, Snippet
+from bot.core.models import Snippet, Topic
 
 CHOICES_MAX = 25
 CHOICE_MAX = 100
@@ -52,52 +52,14 @@ def zone_choices(current: str) -> list[Choice[str]]:
     return [_choice(z.replace("_", " "), z) for z in (starts + rest)[:CHOICES_MAX]]
 
 
-def topic_choices(knowledge: Knowledge, current: str) -> list[Choice[str]]:
+def topic_choices(topics: Iterable[Topic], current: str) -> list[Choice[str]]:
     query = current.strip().lower()
-    found = [
-        t for t in knowledge.topics if not query or query in t.slug or query in t.title.lower()
-    ]
+    found = [t for t in topics if not query or query in t.slug or query in t.title.lower()]
     return [_choice(t.title, t.slug) for t in found[:CHOICES_MAX]]
 
 
-def topic_slug(knowledge: Knowledge, value: str) -> str:
-    """A slug for what the member picked or typed (a topic's title works too)."""
-    wanted = value.strip().lower()
-    for topic in knowledge.topics:
-        if wanted in (topic.slug, topic.title.lower()):
-            return topic.slug
-    return wanted
-
-
-async def snippet_choices(library: SnippetLibrary, current: str, by_id: bool) -> list[Choice[str]]:
-    """Live snippets matching what is typed: titles containing it first, then ranked hits.
-
-    Values are titles (for `ask`) or ids (for moderators' `edit` and `retire`).
-    """
-    state = await library.state()
-    query = " ".join(current.lower().split())
-    picked: list[Snippet] = []
-    if not query:
-        picked = sorted(state.snippets, key=lambda s: s.title.lower())[:CHOICES_MAX]
-    else:
-        picked = [s for s in state.snippets if query in s.title.lower() or query in s.id]
-        if len(picked) < CHOICES_MAX:
-            ids = {s.id for s in picked}
-            hits = state.index.search(current, limit=CHOICES_MAX).hits
-            picked += [h.snippet for h in hits if h.snippet.id not in ids]
-    return _snippet_choices(picked[:CHOICES_MAX], by_id)
-
-
-def _snippet_choices(snippets: Iterable[Snippet], by_id: bool) -> list[Choice[str]]:
+def snippet_choices(snippets: Iterable[Snippet], by_id: bool) -> list[Choice[str]]:
+    """Values are titles (for `ask`) or ids (for moderators' `edit` and `retire`)."""
     if by_id:
         return [_choice(f"{s.id}: {s.title}", s.id) for s in snippets]
     return [_choice(s.title, s.title) for s in snippets]
-
-
-async def snippet_by_title(library: SnippetLibrary, value: str) -> Snippet | None:
-    def norm(text: str) -> str:
-        return " ".join(text.lower().split())[:CHOICE_MAX]
-
-    wanted = norm(value)
-    state = await library.state()
-    return next((s for s in state.snippets if norm(s.title) == wanted), None)

@@ -7,10 +7,11 @@ replies and notifications, and an escape survives any later edit.
 
 from __future__ import annotations
 
-import logging
 import re
 import unicodedata
-from collections.abc import Iterable
+
+from bot import logsafety
+from bot.logsafety import REDACTED, LogGuard
 
 ZWSP = "\u200b"
 _MENTION = re.compile(r"@(?=everyone|here)|<@(?=[!&]?\d)", re.IGNORECASE)
@@ -44,43 +45,18 @@ def clip(text: str, limit: int) -> str:
 
 _WEBHOOK_TOKEN = re.compile(r"(/(?:webhooks|interactions)/\d+/)[A-Za-z0-9_.\-]+")
 _TOKEN_FIELD = re.compile(r"""(['"]token['"]\s*:\s*['"])[^'"]+""")
-REDACTED = "[redacted]"
+PREFIXES = ("discord", "bot.discord_adapter", "bot.core", "bot.app")
+"""discord.py's loggers and ours; filters do not inherit downwards, so each gets the filter."""
 
 
-class RedactingFilter(logging.Filter):
+class RedactingFilter(logsafety.RedactingFilter):
     """Removes the bot token and interaction tokens from records before any handler sees them."""
 
-    def __init__(self, secrets: Iterable[str]) -> None:
-        super().__init__("discord-redaction")
-        self._secrets = [s for s in secrets if s]
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:
-            return True
-        cleaned = self.redact(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
-        if record.exc_info and record.exc_info[1] is not None:
-            # Tracebacks are rendered later by the handler; render and clean them now.
-            text = logging.Formatter().formatException(record.exc_info)
-            record.exc_text = self.redact(text)
-        return True
-
-    def redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, REDACTED)
-        text = _WEBHOOK_TOKEN.sub(rf"\g<1>{REDACTED}", text)
-        return _TOKEN_FIELD.sub(rf"\g<1>{REDACTED}", text)
+    patterns = (
+        (_WEBHOOK_TOKEN, rf"\g<1>{REDACTED}"),
+        (_TOKEN_FIELD, rf"\g<1>{REDACTED}"),
+    )
 
 
-def discord_loggers(extra: Iterable[str] = ()) -> list[logging.Logger]:
-    """Every logger discord.py has created, plus `extra`; filters do not inherit downwards."""
-    names = {
-        name
-        for name, logger in logging.Logger.manager.loggerDict.items()
-        if isinstance(logger, logging.Logger) and (name == "discord" or name.startswith("discord."))
-    }
-    names.update(extra)
-    return [logging.getLogger(name) for name in sorted(names)]
+def log_guard(token: str) -> LogGuard:
+    return LogGuard(RedactingFilter([token]), PREFIXES)

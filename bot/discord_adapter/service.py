@@ -19,12 +19,12 @@ from bot.discord_adapter.custom_ids import CommandKeys
 from bot.discord_adapter.identity import ModeratorPolicy
 from bot.discord_adapter.interactions import DEFER_AFTER, InteractionHandler
 from bot.discord_adapter.messenger import DiscordMessenger
-from bot.discord_adapter.safety import RedactingFilter, discord_loggers
+from bot.discord_adapter.safety import log_guard
 from bot.discord_adapter.settings import DiscordSettings, load_discord_settings
 from bot.runtime import StartupError
 
 if TYPE_CHECKING:
-    from bot.runtime import PlatformService, Runtime
+    from bot.runtime import PlatformContext, PlatformService
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class DiscordService:
 
     def __init__(
         self,
-        runtime: Runtime,
+        runtime: PlatformContext,
         settings: DiscordSettings,
         defer_after: float = DEFER_AFTER,
         ready_timeout: float = READY_TIMEOUT,
@@ -55,13 +55,13 @@ class DiscordService:
         self.keys = CommandKeys()
         self.policy = ModeratorPolicy(
             role_ids=settings.moderator_roles,
-            user_ids=frozenset(runtime.settings.moderator_ids),
+            user_ids=runtime.moderator_ids,
         )
         self.handler = InteractionHandler(
             runtime.facade,
             self.keys,
             self.policy,
-            [t.slug for t in runtime.knowledge.topics],
+            [t.slug for t in runtime.facade.topics],
             defer_after=defer_after,
         )
         self.client: PmAdviceClient | None = None
@@ -71,12 +71,12 @@ class DiscordService:
         self.messenger: Messenger = self.direct
         self._ready_timeout = ready_timeout
         self._connection: asyncio.Task[None] | None = None
-        self._redaction = RedactingFilter([settings.token.get_secret_value()])
-        self._filtered: list[logging.Logger] = []
+        self._log_guard = log_guard(settings.token.get_secret_value())
 
     async def start(self) -> None:
         """Log in, sync the slash commands, connect to the gateway; return once READY."""
-        self._redact_logs()
+        self._log_guard.install()
+        await self.runtime.facade.warm_up()
         point_discord_py_at(self.settings)
         client = PmAdviceClient(self.handler, self.runtime.facade, self.direct.trace())
         self.client = client
@@ -98,17 +98,7 @@ class DiscordService:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        for logger in self._filtered:
-            logger.removeFilter(self._redaction)
-        self._filtered = []
-
-    def _redact_logs(self) -> None:
-        ours = ("bot.discord_adapter", "bot.core", "bot.app")
-        extra = [name for name in logging.Logger.manager.loggerDict if name.startswith(ours)]
-        for logger in discord_loggers(extra):
-            if self._redaction not in logger.filters:
-                logger.addFilter(self._redaction)
-                self._filtered.append(logger)
+        self._log_guard.remove()
 
     async def _login(self, client: PmAdviceClient) -> None:
         try:
@@ -181,7 +171,7 @@ def _connection_ended(task: asyncio.Task[None]) -> None:
         log.error("the Discord gateway connection ended: %s", type(task.exception()).__name__)
 
 
-async def build_service(runtime: Runtime, options: dict[str, Any]) -> PlatformService:
+async def build_service(runtime: PlatformContext, options: dict[str, Any]) -> PlatformService:
     """Read DISCORD_* settings and build the service; StartupError names a bad variable."""
     settings = load_discord_settings()
     return DiscordService(

@@ -12,6 +12,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.runtime import StartupError
+from bot.settings import split_ids
 
 DEFAULT_API_URL = Route.BASE
 """discord.py's REST base, captured at import before anything points it elsewhere."""
@@ -29,13 +30,6 @@ ENV_NAMES = {
 }
 GLOBAL_LIMIT = 50.0
 """Discord's global limit for one bot token, requests per second."""
-
-
-def _ids(value: object) -> object:
-    if isinstance(value, str):
-        parts = [part.strip() for part in value.replace(";", ",").split(",")]
-        return [part for part in parts if part]
-    return value
 
 
 def _snowflakes(values: list[str]) -> list[int]:
@@ -78,7 +72,7 @@ class DiscordSettings(BaseSettings):
     @field_validator("guild_ids", "moderator_role_ids", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
-        return _ids(value)
+        return split_ids(value)
 
     @field_validator("guild_ids", "moderator_role_ids")
     @classmethod

@@ -16,16 +16,12 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.core.models import UserRef
 from bot.core.ports import Messenger, SendStatus
 from bot.core.reply import Reply, Visibility
+from bot.slack_adapter.errors import describe
 from bot.slack_adapter.render import message
 
 log = logging.getLogger(__name__)
 
 RESPONSE_URL_TIMEOUT = 10
-
-SORRY = Reply(
-    title="Something went wrong on my side",
-    body="Sorry, I couldn't finish that. Please try again in a minute; nothing you sent was lost.",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +87,7 @@ class Delivery:
                     channel=channel, user=user.user_id, **message(reply)
                 )
         except SlackApiError as error:
-            data = getattr(error.response, "data", None)
-            code = data.get("error") if isinstance(data, dict) else None
-            log.warning("could not post the reply in the channel: %s", code or "error")
+            log.warning("could not post the reply in the channel: %s", describe(error))
             return False
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
             log.warning("could not post the reply in the channel: %s", type(error).__name__)

@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core import commands as c
 from bot.core.models import Actor, Platform, UserRef
+from bot.slack_adapter.errors import describe
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +50,8 @@ class Directory:
         self, team_id: str, user_id: str, fallback_name: str = "", text: str = ""
     ) -> Actor:
         """The Actor for one request; `text` is the command, to fetch only what it needs."""
-        command = c.parse(text) if text else None
         profile: Profile | None = None
-        if (isinstance(command, c.Subscribe) and command.timezone is None) or isinstance(
-            command, c.Share
-        ):
+        if text and c.needs_profile(c.parse(text)):
             profile = await self.profile(user_id)
         return Actor(
             user=UserRef(Platform.SLACK.value, team_id, user_id),
@@ -87,7 +85,7 @@ class Directory:
                 response = await self._client.usergroups_users_list(usergroup=group)
             except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
                 # Fail closed, and ask again on the next request rather than caching the failure.
-                log.warning("could not read the moderator user group: %s", _describe(error))
+                log.warning("could not read the moderator user group: %s", describe(error))
                 return frozenset()
             self._group_members = frozenset(str(u) for u in response.get("users") or [])
             self._group_fetched_at = self._clock()
@@ -100,7 +98,7 @@ class Directory:
         try:
             response = await self._client.users_info(user=user_id)
         except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
-            log.warning("users.info failed: %s", _describe(error))
+            log.warning("users.info failed: %s", describe(error))
             return None
         user = response.get("user") or {}
         details = user.get("profile") or {}
@@ -111,11 +109,3 @@ class Directory:
             self._profiles.clear()
         self._profiles[user_id] = (self._clock(), profile)
         return profile
-
-
-def _describe(error: Exception) -> str:
-    if isinstance(error, SlackApiError):
-        data = getattr(error.response, "data", None)
-        code = data.get("error") if isinstance(data, dict) else None
-        return str(code or f"status {getattr(error.response, 'status_code', '?')}")
-    return type(error).__name__

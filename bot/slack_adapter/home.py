@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot.core.commands import WEEKDAY_NAMES
-from bot.core.facade import Overview, PmAdvice
+from bot.core.facade import PmAdvice
 from bot.core.models import Actor, GapCount, Subscription, SubscriptionStatus
-from bot.core.presenter import progress_bar, round_heading
+from bot.core.presenter import local_time, minutes_text, progress_bar, round_heading
 from bot.core.progress import TrackState
 from bot.core.reply import ButtonStyle
+from bot.core.reports import Overview
 from bot.slack_adapter.render import (
     RUN_ACTION,
     VIEW_BLOCKS_MAX,
@@ -88,7 +88,7 @@ def _exercise(state: TrackState) -> list[Block]:
                     "type": "mrkdwn",
                     "text": cap(f"*Deliverable*\n{mrkdwn(exercise.deliverable)}", 2000),
                 },
-                {"type": "mrkdwn", "text": f"*Time*\nabout {exercise.minutes} min"},
+                {"type": "mrkdwn", "text": f"*Time*\n{minutes_text(exercise.minutes)}"},
             ],
         },
         progress,
@@ -116,10 +116,10 @@ def _nudges(subscription: Subscription | None) -> list[Block]:
     zone = subscription.timezone
     when = f"{WEEKDAY_NAMES[subscription.weekday]}s at {subscription.local_time:%H:%M} ({zone})"
     if subscription.status == SubscriptionStatus.PAUSED:
-        status = f"*Weekly nudges:* paused until {_local(subscription.paused_until, zone)}"
+        status = f"*Weekly nudges:* paused until {local_time(subscription.paused_until, zone)}"
         toggle = _run("Resume", "resume", "resume", ButtonStyle.PRIMARY)
     else:
-        status = f"*Weekly nudges:* {when}\nNext: {_local(subscription.next_due_at, zone)}"
+        status = f"*Weekly nudges:* {when}\nNext: {local_time(subscription.next_due_at, zone)}"
         toggle = _run("Pause a week", "pause", "pause 1")
     return [
         section(escape(status)),
@@ -177,9 +177,3 @@ def _moderation(waiting: int, gaps: tuple[GapCount, ...]) -> list[Block]:
             ],
         },
     ]
-
-
-def _local(at: datetime | None, zone: str) -> str:
-    if at is None:
-        return "not scheduled"
-    return f"{at.astimezone(ZoneInfo(zone)):%A %d %B, %H:%M}"

@@ -21,9 +21,10 @@ from bot.core import commands as c
 from bot.core.facade import PmAdvice
 from bot.core.models import Actor, Platform, UserRef
 from bot.core.ports import Messenger
-from bot.core.reply import Button, Form, Reply
-from bot.slack_adapter.delivery import SORRY, Delivery, TaskTracker, Where
+from bot.core.reply import SORRY, Button, Form, Reply
+from bot.slack_adapter.delivery import Delivery, TaskTracker, Where
 from bot.slack_adapter.directory import Directory
+from bot.slack_adapter.errors import describe
 from bot.slack_adapter.home import home_view
 from bot.slack_adapter.render import (
     ACTION_PREFIX,
@@ -39,12 +40,6 @@ log = logging.getLogger(__name__)
 COMMAND = "/pmadvice"
 SUBMIT_BUDGET = 2.3
 """Seconds a modal submission may take before we ack without the result (Slack allows 3)."""
-
-CHANGES_STATE = (
-    c.Subscribe, c.Pause, c.Resume, c.Unsubscribe, c.Done, c.Skip, c.Restart,
-    c.Approve, c.Reject, c.Add, c.Edit, c.Retire, c.Suggest,
-)  # fmt: skip
-"""Commands after which the member's App Home is republished."""
 
 LEGACY_REJECT = "pmadvice:reject"
 """Action id of the "Reject #n…" buttons earlier versions added to review messages, whose value
@@ -213,10 +208,11 @@ class Handlers:
             view = await home_view(self.facade, actor)
             await self.client.views_publish(user_id=actor.user.user_id, view=view)
         except SlackApiError as error:
-            log.warning("views.publish failed: %s", _code(error))
+            log.warning("views.publish failed: %s", describe(error))
 
     async def _refresh_home_after(self, actor: Actor, command: str, force: bool = False) -> None:
-        if force or isinstance(c.parse(command), CHANGES_STATE):
+        spec = c.spec_of(c.parse(command))
+        if force or (spec is not None and spec.changes_home):
             await self._publish_home(actor)
 
     # -- output --------------------------------------------------------------------------------
@@ -238,7 +234,7 @@ class Handlers:
     async def _open_form(
         self, reply: Reply, form: Form, where: Where, trigger: str | None, view: JsonDict | None
     ) -> None:
-        modal = form_view(form, self.facade.knowledge.topics, reply.body,
+        modal = form_view(form, self.facade.topics, reply.body,
                           {"command": form.command, "channel": where.channel_id or ""})  # fmt: skip
         if await self._open_view(modal, trigger, view):
             return
@@ -258,7 +254,7 @@ class Handlers:
             else:
                 await self.client.views_open(trigger_id=trigger, view=modal)
         except SlackApiError as error:
-            log.warning("could not open a modal: %s", _code(error))
+            log.warning("could not open a modal: %s", describe(error))
             return False
         return True
 
@@ -266,7 +262,7 @@ class Handlers:
         try:
             await self.client.views_update(view_id=view.get("id"), view=reply_view(reply))
         except SlackApiError as error:
-            log.warning("views.update failed: %s", _code(error))
+            log.warning("views.update failed: %s", describe(error))
             await self.delivery.reply(where, reply)
 
     async def _apologise(self, where: Where, view: JsonDict | None = None) -> None:
@@ -297,11 +293,6 @@ def _metadata(view: JsonDict) -> dict[str, str]:
     except ValueError:
         return {}
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
-
-
-def _code(error: SlackApiError) -> str:
-    data = getattr(error.response, "data", None)
-    return str(data.get("error") if isinstance(data, dict) else "error")
 
 
 def register(app: AsyncApp, handlers: Handlers) -> None:

@@ -8,11 +8,13 @@ loggers it makes from it.
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Iterable
 
-REDACTED = "[redacted]"
+from bot.logsafety import REDACTED, LogGuard, Pattern, RedactingFilter
+from bot.logsafety import redact as shared_redact
+
+PREFIXES = ("bot.slack_adapter", "slack_bolt", "slack_sdk")
 
 _PATTERNS = re.compile(
     r"xox[abposre]-[A-Za-z0-9-]+"  # bot, user and config tokens
@@ -25,59 +27,14 @@ _PATTERNS = re.compile(
 )
 
 
+PATTERNS: tuple[Pattern, ...] = ((_PATTERNS, REDACTED),)
+
+
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
-    return _PATTERNS.sub(REDACTED, text)
+    return shared_redact(text, secrets, PATTERNS)
 
 
-class RedactingFilter(logging.Filter):
-    """Rewrites each record's message (and exception text) with secrets removed."""
-
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
-        super().__init__()
-        self._secrets = tuple(sorted({s for s in secrets if s}, key=len, reverse=True))
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a malformed record: keep the template only
-            message = str(record.msg)
-        record.msg = redact(message, self._secrets)
-        record.args = None
-        if record.exc_info and record.exc_info[1] is not None:
-            formatter = logging.Formatter()
-            record.exc_text = redact(formatter.formatException(record.exc_info), self._secrets)
-            record.exc_info = None
-        return True
-
-
-class LogGuard:
-    """One redacting filter for one service, on every logger that may see its secrets.
-
-    It is added to the loggers that exist when installed (this adapter's, slack_sdk's and the
-    ones bolt built from the logger it was given) and removed again by `remove`, leaving any
-    other service's filter in place.
-    """
-
-    PREFIXES = ("bot.slack_adapter", "slack_bolt", "slack_sdk")
-
-    def __init__(self, secrets: Iterable[str]) -> None:
-        self.filter = RedactingFilter(secrets)
-
-    def install(self) -> None:
-        for logger in self._loggers():
-            if self.filter not in logger.filters:
-                logger.addFilter(self.filter)
-
-    def remove(self) -> None:
-        for logger in self._loggers():
-            logger.removeFilter(self.filter)
-
-    def _loggers(self) -> list[logging.Logger]:
-        found = []
-        for name, logger in list(logging.Logger.manager.loggerDict.items()):
-            if isinstance(logger, logging.Logger) and name.startswith(self.PREFIXES):
-                found.append(logger)
-        return found
+def log_guard(secrets: Iterable[str]) -> LogGuard:
+    """The adapter's, slack_sdk's and bolt's loggers (bolt copies its filters onto the loggers
+    it makes from the one it is given)."""
+    return LogGuard(RedactingFilter(secrets, PATTERNS), PREFIXES)

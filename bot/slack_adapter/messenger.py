@@ -6,7 +6,6 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -15,11 +14,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.core.models import Platform, UserRef
 from bot.core.ports import SendOutcome
 from bot.core.reply import Reply
+from bot.slack_adapter.errors import error_code
+from bot.slack_adapter.errors import retry_after as retry_after_of
+from bot.slack_adapter.errors import status as error_status
 from bot.slack_adapter.render import message
 
 log = logging.getLogger(__name__)
 
-DEFAULT_RETRY_AFTER = 60.0
 DM_CACHE_SIZE = 10_000
 
 PERMANENT_ERRORS = frozenset(
@@ -85,7 +86,7 @@ class SlackMessenger:
         try:
             response = await self._client.chat_postMessage(channel=channel, **message(reply))
         except SlackApiError as error:
-            if cached and retry_stale_channel and _error_code(error) == "channel_not_found":
+            if cached and retry_stale_channel and error_code(error) == "channel_not_found":
                 self._channels.pop(user, None)
                 return await self._send(user, reply, retry_stale_channel=False)
             raise
@@ -106,10 +107,10 @@ class SlackMessenger:
         return channel
 
     def _classify(self, user: UserRef, error: SlackApiError) -> SendOutcome:
-        status = _status(error)
-        code = _error_code(error)
+        status = error_status(error)
+        code = error_code(error)
         if status == 429 or code in {"ratelimited", "rate_limited"}:
-            retry_after = _retry_after(error)
+            retry_after = retry_after_of(error)
             self._blocked_until[user.workspace] = self._clock() + retry_after
             return SendOutcome.rate_limited(retry_after, "Slack rate limit")
         if status >= 500:
@@ -122,25 +123,3 @@ class SlackMessenger:
             return SendOutcome.transient(code)
         log.warning("unexpected Slack error sending a DM: %s (status %s)", code or "?", status)
         return SendOutcome.transient(code or f"status {status}")
-
-
-def _status(error: SlackApiError) -> int:
-    status = getattr(error.response, "status_code", 0)
-    return status if isinstance(status, int) else 0
-
-
-def _error_code(error: SlackApiError) -> str:
-    data: Any = getattr(error.response, "data", None)
-    if isinstance(data, dict):
-        return str(data.get("error") or "")
-    return ""
-
-
-def _retry_after(error: SlackApiError) -> float:
-    headers: Any = getattr(error.response, "headers", None) or {}
-    raw = headers.get("Retry-After") or headers.get("retry-after")
-    try:
-        seconds = float(raw)
-    except (TypeError, ValueError):
-        return DEFAULT_RETRY_AFTER
-    return seconds if 0 < seconds <= 3600 else DEFAULT_RETRY_AFTER

@@ -11,8 +11,8 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from bot.core.curation import MAX_TOPICS
 from bot.core.models import Topic
-from bot.core.moderation import MAX_TOPICS
 from bot.core.reply import Button, ButtonStyle, FieldKind, Form, FormField, Reply
 
 Block = dict[str, Any]

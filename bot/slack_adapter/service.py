@@ -16,11 +16,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.models import Platform
-from bot.runtime import Runtime, StartupError
+from bot.logsafety import LogGuard
+from bot.runtime import PlatformContext, StartupError
 from bot.slack_adapter.delivery import Delivery, TaskTracker
 from bot.slack_adapter.directory import Directory
+from bot.slack_adapter.errors import describe
 from bot.slack_adapter.listeners import Handlers, register
-from bot.slack_adapter.logs import LogGuard
+from bot.slack_adapter.logs import log_guard
 from bot.slack_adapter.messenger import SlackMessenger
 from bot.slack_adapter.server import build_web_app
 from bot.slack_adapter.settings import SlackSettings, load_slack_settings
@@ -133,7 +135,7 @@ class SlackService:
             opened = await self.client.apps_connections_open(app_token=token)
         except SlackApiError as error:
             await self._close_socket()
-            code = _code(error)
+            code = describe(error)
             if code in BAD_TOKEN_ERRORS or code == "missing_scope":
                 raise StartupError(
                     f"SLACK_APP_TOKEN: Slack refused it ({code}). Create an app-level token with "
@@ -169,7 +171,7 @@ class SlackService:
             await socket.close_async()  # type: ignore[no-untyped-call]
 
 
-async def build_service(runtime: Runtime, options: dict[str, Any]) -> SlackService:
+async def build_service(runtime: PlatformContext, options: dict[str, Any]) -> SlackService:
     """The `PlatformService` for Slack; options: `http` (bool) and `port` (int)."""
     settings = load_slack_settings()
     http = bool(options.get("http", False))
@@ -181,7 +183,7 @@ async def build_service(runtime: Runtime, options: dict[str, Any]) -> SlackServi
         if s is not None
     ]
     sdk_logger = logging.getLogger(LIBRARY_LOGGER)
-    guard = LogGuard(secrets)
+    guard = log_guard(secrets)
     guard.install()  # before bolt copies the filters of the logger it is given
     client = AsyncWebClient(
         token=settings.bot_token.get_secret_value(),
@@ -229,7 +231,7 @@ async def _check_token(client: AsyncWebClient, settings: SlackSettings) -> None:
     try:
         await client.auth_test()
     except SlackApiError as error:
-        code = _code(error)
+        code = describe(error)
         if code in BAD_TOKEN_ERRORS:
             raise StartupError(
                 f"SLACK_BOT_TOKEN: Slack rejected the bot token ({code}). Reinstall the app "
@@ -255,9 +257,3 @@ def _without(logger: logging.Logger, fragment: str) -> Iterator[None]:
         yield
     finally:
         logger.removeFilter(keep)
-
-
-def _code(error: SlackApiError) -> str:
-    data = getattr(error.response, "data", None)
-    code = data.get("error") if isinstance(data, dict) else None
-    return str(code or f"status {getattr(error.response, 'status_code', '?')}")

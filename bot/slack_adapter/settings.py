@@ -9,16 +9,11 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.runtime import StartupError
+from bot.settings import split_ids
 
 DEFAULT_API_URL = "https://slack.com/api/"
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 _GROUP_ID = re.compile(r"^S[A-Z0-9]{2,20}$")
-
-
-def _split(value: object) -> object:
-    if isinstance(value, str):
-        return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
-    return value
 
 
 class SlackSettings(BaseSettings):
@@ -72,7 +67,7 @@ class SlackSettings(BaseSettings):
     @field_validator("moderator_ids", mode="before")
     @classmethod
     def _ids(cls, value: object) -> object:
-        return _split(value)
+        return split_ids(value)
 
     @field_validator("moderator_ids")
     @classmethod

@@ -12,10 +12,11 @@ from typing import Any
 from aiohttp import web
 
 from bot.core import commands as c
+from bot.core.commands import draft_from_values
+from bot.core.curation import snippet_form
+from bot.core.dashboard import Activity
 from bot.core.models import WebRole
-from bot.core.moderation import draft_from_values, snippet_form
 from bot.core.reply import Form, Reply
-from bot.core.reports import Overview
 from bot.web_adapter.charts import Chart, Series, render
 from bot.web_adapter.pages import SESSION, actor_of, context, page, requires
 
@@ -24,7 +25,7 @@ moderators = requires(WebRole.MODERATOR)
 SNIPPET_FIELDS = ("title", "body", "topics", "questions")
 
 
-def overview_charts(overview: Overview) -> list[Chart]:
+def overview_charts(overview: Activity) -> list[Chart]:
     days = tuple(f"{d.day:%d %b}" for d in overview.days)
     weeks = tuple(f"{w.week:%d %b}" for w in overview.weeks)
     answered = sum(d.answered for d in overview.days)
@@ -107,13 +108,13 @@ def overview_charts(overview: Overview) -> list[Chart]:
 
 
 async def _nav(request: web.Request) -> dict[str, Any]:
-    waiting = (await context(request).facade.reports.review_queue(limit=0)).waiting
+    waiting = (await context(request).facade.dashboard.review_queue(limit=0)).waiting
     return {"waiting": waiting}
 
 
 @moderators
 async def overview(request: web.Request) -> web.StreamResponse:
-    data = await context(request).facade.reports.overview()
+    data = await context(request).facade.dashboard.overview()
     charts = [render(chart) for chart in overview_charts(data)]
     return page(
         request, "dashboard/overview.html", private=True, charts=charts, overview=data,
@@ -123,13 +124,13 @@ async def overview(request: web.Request) -> web.StreamResponse:
 
 @moderators
 async def gaps(request: web.Request) -> web.StreamResponse:
-    groups = await context(request).facade.reports.gap_groups()
+    groups = await context(request).facade.dashboard.gap_groups()
     return page(request, "dashboard/gaps.html", private=True, groups=groups, **await _nav(request))
 
 
 @moderators
 async def snippets(request: web.Request) -> web.StreamResponse:
-    standings = await context(request).facade.reports.snippet_standings()
+    standings = await context(request).facade.dashboard.snippet_standings()
     voted_down = sorted((s for s in standings if s.down), key=lambda s: (-s.down, s.up))[:10]
     return page(
         request, "dashboard/snippets.html", private=True, standings=standings,
@@ -139,7 +140,7 @@ async def snippets(request: web.Request) -> web.StreamResponse:
 
 @moderators
 async def funnel(request: web.Request) -> web.StreamResponse:
-    steps = await context(request).facade.reports.funnel()
+    steps = await context(request).facade.dashboard.funnel()
     chart = Chart(
         "funnel",
         "Members reaching each exercise",
@@ -167,7 +168,7 @@ async def review(request: web.Request) -> web.StreamResponse:
 async def _review_page(
     request: web.Request, errors: Mapping[int, str] | None = None, status: int = 200
 ) -> web.StreamResponse:
-    queue = await context(request).facade.reports.review_queue()
+    queue = await context(request).facade.dashboard.review_queue()
     return page(
         request, "dashboard/review.html", status=status, private=True, queue=queue,
         errors=errors or {}, **await _nav(request),
@@ -207,7 +208,7 @@ async def edit_suggestion(request: web.Request) -> web.StreamResponse:
     steps, as in chat), but only once the changed text passes the same checks."""
     facade = context(request).facade
     number = _number(request)
-    suggestion = await facade.reports.suggestion(number)
+    suggestion = await facade.dashboard.suggestion(number)
     if suggestion is None:
         raise web.HTTPNotFound()
     form = Form(
@@ -225,12 +226,12 @@ async def edit_suggestion(request: web.Request) -> web.StreamResponse:
         }
         return _form_page(request, form, values, {})
     values = await _posted(request)
-    _, errors = facade.moderation.validate(draft_from_values(values))
+    _, errors = facade.curation.validate(draft_from_values(values))
     if errors:
         return _form_page(request, form, values, errors, status=422)
     actor = actor_of(request[SESSION])
     approved = await facade.dispatch(actor, c.Approve(number))
-    published = await facade.reports.suggestion(number)
+    published = await facade.dashboard.suggestion(number)
     if published is None or published.snippet_id is None:
         return _outcome(request, approved)
     edited = await facade.submit_form(actor, f"edit {published.snippet_id}", values)

@@ -27,7 +27,7 @@ async def _page(
 ) -> web.StreamResponse:
     facade = context(request).facade
     session = request[SESSION]
-    view = await facade.reports.member(session.user, facade.progress)
+    view = await facade.dashboard.member(session.user, facade.progress)
     portfolio = await facade.portfolios.of(session.user) if facade.portfolios.enabled else None
     return page(
         request, "me.html", status=status, private=True, view=view, reply=reply, error=error,

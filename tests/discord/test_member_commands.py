@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.core.commands import Audience, listed
 from bot.core.models import UserRef
 from tests.discord.conftest import Chat, buttons_of, embed_text
 from tests.discord.fake_discord import (
@@ -11,10 +12,7 @@ from tests.discord.fake_discord import (
     interaction_payload,
 )
 
-MEMBER_SUBCOMMANDS = {
-    "ask", "topics", "topic", "challenge", "subscribe", "pause", "resume", "unsubscribe",
-    "done", "skip", "progress", "suggest", "help",
-}  # fmt: skip
+MEMBER_SUBCOMMANDS = {spec.name for spec in listed(Audience.MEMBER)}
 QUESTION = "how do I talk about my supply chain work"
 
 

@@ -6,6 +6,7 @@ fixtures everywhere (a package's own conftest may override them).
 
 from __future__ import annotations
 
+import functools
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,9 +15,11 @@ from pathlib import Path
 import pytest
 
 from bot.app import build_runtime
+from bot.catalog import load_knowledge
+from bot.core.models import Knowledge
 from bot.core.ports import Clock
 from bot.runtime import Runtime
-from bot.settings import load_settings
+from bot.settings import SHIPPED_KNOWLEDGE, load_settings
 from bot.storage.migrate import upgrade
 from tests.support.factories import START
 from tests.support.fakes import FakeClock
@@ -29,12 +32,20 @@ def migrated_template(folder: Path) -> Path:
     return path
 
 
+@functools.cache
+def shipped_knowledge() -> Knowledge:
+    """The shipped knowledge, parsed once per test run (YAML parsing dominates a runtime's
+    start-up, and no test changes the files)."""
+    return load_knowledge(SHIPPED_KNOWLEDGE)
+
+
 @asynccontextmanager
 async def runtime_on_copy(template: Path, folder: Path, clock: Clock) -> AsyncIterator[Runtime]:
     database = folder / "pmadvice.db"
     shutil.copy(template, database)
     settings = load_settings(PMADVICE_DATABASE_URL=f"sqlite+aiosqlite:///{database}")
-    async with build_runtime(settings, clock=clock, migrate=False) as built:
+    knowledge = shipped_knowledge() if settings.knowledge_dir == SHIPPED_KNOWLEDGE else None
+    async with build_runtime(settings, clock=clock, migrate=False, knowledge=knowledge) as built:
         yield built
 
 

@@ -108,6 +108,16 @@ async def test_overview_for_members_and_moderators(bot):
     assert [g.text for g in moderator.top_gaps] == ["recommend a good laptop"]
 
 
+async def test_about_names_the_version_the_knowledge_and_what_is_kept(bot):
+    reply = await bot.handle(member(), "about")
+    assert reply.title.startswith("pmadvice ")
+    assert "snippets" in reply.body
+    assert "exercises" in reply.body
+    assert any(f.name == "What I keep about you" for f in reply.fields)
+    question = await bot.handle(member(), "about moving from ops to product")
+    assert question.title != reply.title
+
+
 async def test_a_topic_names_resources_to_go_deeper(bot):
     topic = await bot.handle(member(), "topic portfolio")
     fields = {f.name: f.value for f in topic.fields}

@@ -201,7 +201,7 @@ async def test_a_moderator_signs_in_once_and_works_through_the_dashboard(browser
     await tab.page.get_by_role("button", name="Approve #2").click()
     await tab.page.wait_for_load_state("load")
     refused = await tab.page.locator("h1").inner_text()
-    waiting = (await runtime.facade.reports.review_queue()).waiting
+    waiting = (await runtime.facade.dashboard.review_queue()).waiting
 
     await tab.open("/dashboard/gaps")
     await tab.page.get_by_role("button", name="Write a snippet for this").first.click()

@@ -194,7 +194,7 @@ async def test_the_review_queue_approves_and_rejects_with_a_reason(moderator, ru
 
     assert "is live as" in await approved.text()
     assert "declined" in await rejected.text()
-    assert (await runtime.facade.reports.review_queue()).waiting == 0
+    assert (await runtime.facade.dashboard.review_queue()).waiting == 0
     state = await runtime.facade.library.state()
     assert state.index.get("ask-for-the-job-description-first") is not None
 

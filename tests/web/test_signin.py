@@ -124,12 +124,12 @@ async def test_a_post_without_its_csrf_token_is_refused_and_changes_nothing(mode
 
     assert refused.status == 403
     assert forged.status == 403
-    assert (await runtime.facade.reports.review_queue()).waiting == 1
+    assert (await runtime.facade.dashboard.review_queue()).waiting == 1
     page = await (await moderator.get("/dashboard/review")).text()
     token = Form.of(page, "/dashboard/review/1/approve").fields["csrf"]
     approved = await moderator.post("/dashboard/review/1/approve", data={"csrf": token})
     assert approved.status == 200
-    assert (await runtime.facade.reports.review_queue()).waiting == 0
+    assert (await runtime.facade.dashboard.review_queue()).waiting == 0
 
 
 async def test_signing_out_ends_the_session(moderator):

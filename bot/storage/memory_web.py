@@ -1,18 +1,23 @@
-"""In-memory question log, dashboard aggregates and sign-in storage, over the other fakes."""
+"""In-memory question log, dashboard aggregates and web storage, computed from the other
+in-memory repositories' rows."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections import Counter
+from collections.abc import Callable
 from datetime import date, datetime
+from typing import Protocol
 
 from bot.core.models import (
     DayQuestions,
     DayVotes,
     PlatformNudges,
     Portfolio,
+    ProgressEntry,
     ProgressStatus,
     QuestionEvent,
+    Subscription,
     SubscriptionStatus,
     TrackReach,
     UserRef,
@@ -29,10 +34,24 @@ class FakeQuestionLog:
         self.rows.append(event)
 
 
+class _Subscriptions(Protocol):
+    rows: dict[UserRef, Subscription]
+
+
+class _Progress(Protocol):
+    rows: list[ProgressEntry]
+
+
 class FakeReports:
     """Aggregates computed from the fakes' rows the way the SQL computes them."""
 
-    def __init__(self, questions, subscriptions, progress, feedback_at) -> None:
+    def __init__(
+        self,
+        questions: FakeQuestionLog,
+        subscriptions: _Subscriptions,
+        progress: _Progress,
+        feedback_at: Callable[[], list[tuple[str, int, datetime]]],
+    ) -> None:
         self.questions = questions
         self.subscriptions = subscriptions
         self.progress = progress
