@@ -88,7 +88,7 @@ async def build_runtime(
             knowledge, repositories, clock, YamlExporter(), messengers, deliveries=deliveries
         )
         # Links in chat point at the public address even from a process that serves no pages.
-        facade.web_links.base = settings.public_url
+        facade.web_links.base = facade.web_links.public = settings.public_url
         facade.portfolios.enabled = settings.public_portfolios
         yield Runtime(settings, knowledge, engine, repositories, facade, clock, deliveries)
     finally:

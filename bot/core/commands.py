@@ -679,7 +679,8 @@ SPECS = (
                 listed=False),
     CommandSpec("vote", Vote, lambda s, a, cmd: s.advice.vote(a, cmd.snippet_id, cmd.value),
                 "Rate a snippet", "vote <id> up|down", args=(_SNIPPET, _UP_DOWN), grammar=_vote, listed=False),
-    CommandSpec("share", Share, lambda s, a, cmd: s.advice.share(a, cmd.snippet_id),
+    CommandSpec("share", Share,
+                lambda s, a, cmd: _with_permalink(s, cmd.snippet_id, s.advice.share(a, cmd.snippet_id)),
                 "Post a snippet for the channel", "share <id>", args=(_SNIPPET,), grammar=_share, public=True,
                 needs_profile=_always, listed=False),
     CommandSpec(
@@ -764,6 +765,10 @@ SPECS = (
     CommandSpec("dashboard", Dashboard, lambda s, a, cmd: s.web.link(a, WebRole.MODERATOR),
                 "A private one-time link to the moderators' web dashboard", audience=_MOD),
 )  # fmt: skip
+
+
+async def _with_permalink(services: Services, snippet_id: str, reply: Awaitable[Reply]) -> Reply:
+    return services.web.with_permalink(snippet_id, await reply)
 
 
 async def _with_own_page(services: Services, actor: Actor, reply: Awaitable[Reply]) -> Reply:

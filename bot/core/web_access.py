@@ -106,14 +106,17 @@ class WebLinks:
     """Where this bot's web pages are, once known: `PMADVICE_PUBLIC_URL`, or the address the
     local listener serves on. None while no process serves them."""
 
-    def __init__(self, base: str | None = None) -> None:
+    def __init__(self, base: str | None = None, public: str | None = None) -> None:
         self.base = base.rstrip("/") if base else None
+        self.public = public.rstrip("/") if public else None
+        """`PMADVICE_PUBLIC_URL`: only links there may be posted for a whole channel."""
 
     def url(self, path: str) -> str | None:
         return None if self.base is None else f"{self.base}/{path.lstrip('/')}"
 
     def snippet(self, snippet_id: str) -> str | None:
-        return self.url(f"snippets/{snippet_id}")
+        """A snippet's public permalink; None without a public address."""
+        return None if self.public is None else f"{self.public}/snippets/{snippet_id}"
 
     def sign_in(self, token: str) -> str | None:
         return self.url(f"signin/{token}")
@@ -142,6 +145,13 @@ class WebSignIn:
         line = f"Your own page, with your notes and settings: {self._links.sign_in(token)}"
         note = "(a one-time link, for 15 minutes)"
         return dataclasses.replace(reply, body=f"{reply.body}\n\n{line} {note}".strip())
+
+    def with_permalink(self, snippet_id: str, reply: Reply) -> Reply:
+        """A snippet shared to a channel links to its page, when the pages are public."""
+        url = self._links.snippet(snippet_id)
+        if url is None or reply.visibility != Visibility.CHANNEL:
+            return reply
+        return dataclasses.replace(reply, context=f"{reply.context} · {url}".strip(" ·"))
 
 
 def sign_in_reply(url: str | None, role: WebRole) -> Reply:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -12,8 +13,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 
 from bot.storage.migrate import upgrade
+from bot.web_adapter import WebOptions, web_application
+from tests.web.conftest import LINK, sign_in
 
 
 def free_port() -> int:
@@ -90,3 +94,32 @@ def test_the_console_serves_the_pages_and_prints_the_address(env):
         out, err = process.communicate("topics\nquit\n", timeout=60)
     assert process.returncode == 0, err
     assert f"Web pages: http://127.0.0.1:{port}" in out
+
+
+async def test_the_dashboard_link_from_the_console_signs_in_once(runtime, tmp_path):
+    """`dashboard` as a console moderator prints a link; it signs in once, then is refused."""
+    server = TestServer(web_application(runtime.facade, WebOptions()), host="127.0.0.1")
+    async with TestClient(server) as client:
+        address = str(server.make_url("")).rstrip("/")
+        environment = {
+            **os.environ,
+            "PMADVICE_DATABASE_URL": runtime.settings.database_url,
+            "PMADVICE_PUBLIC_URL": address,
+            "PMADVICE_LOG_LEVEL": "WARNING",
+        }
+        environment.pop("PMADVICE_HTTP_PORT", None)
+        console = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "console", "--mod",
+            env=environment, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, _ = await asyncio.wait_for(console.communicate(b"dashboard\nquit\n"), 120)
+        link = LINK.search(out.decode())
+        assert link, out.decode()
+        assert link.group(0).startswith(f"{address}/signin/")
+
+        landed = await sign_in(client, link.group(0))
+        again = await client.get("/" + link.group(0).split("/", 3)[3])
+
+        assert landed.endswith("/dashboard")
+        assert (await client.get("/dashboard")).status == 200
+        assert again.status == 403

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.core.dashboard import group_gaps
 from bot.core.models import GapCount
 from bot.core.ranking import Analyzer
-from bot.core.reports import group_gaps
 from bot.web_adapter.charts import Chart, Series, render, render_svg
 from bot.web_adapter.markup import blocks, inline
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot.core.models import WebRole
-from tests.web.conftest import MEMBER, MODERATOR, Form, sign_in, sign_in_link
+from bot.core.reply import Visibility
+from tests.web.conftest import LINK, MEMBER, MODERATOR, Form, sign_in, sign_in_link
 
 
 async def test_the_dashboard_without_a_session_asks_to_sign_in_and_shows_no_data(client, runtime):
@@ -165,3 +166,32 @@ async def _all_text(runtime) -> str:
             ]
     assert rows
     return "\n".join(rows)
+
+
+async def test_the_dashboard_command_sends_a_moderator_a_private_link(client, runtime):
+    reply = await runtime.facade.handle(MODERATOR, "dashboard")
+    refused = await runtime.facade.handle(MEMBER, "dashboard")
+
+    assert reply.visibility == Visibility.PRIVATE
+    assert LINK.search(reply.body)
+    assert "15 minutes" in reply.body
+    assert refused.title == "That's for moderators"
+    assert not LINK.search(refused.body)
+
+
+async def test_progress_carries_a_link_to_the_members_own_page(client, runtime):
+    reply = await runtime.facade.handle(MEMBER, "progress")
+
+    found = LINK.search(reply.body)
+    assert found
+    assert (await sign_in(client, found.group(0))).endswith("/me")
+
+
+async def test_share_links_to_the_snippets_page_only_with_a_public_address(runtime):
+    local = await runtime.facade.handle(MEMBER, "share whether-not-how")
+    runtime.facade.web_links.public = "https://pmadvice.example.org"
+    public = await runtime.facade.handle(MEMBER, "share whether-not-how")
+
+    assert "http" not in local.context
+    assert public.visibility == Visibility.CHANNEL
+    assert public.context.endswith("https://pmadvice.example.org/snippets/whether-not-how")
