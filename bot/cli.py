@@ -228,7 +228,7 @@ async def _console_web(runtime: Runtime, settings: Settings) -> BackgroundServic
     except WebServerError as error:
         print(error, file=sys.stderr)
         return None
-    print(f"Web pages: {server.address} (the dashboard: `dashboard` as a moderator)")
+    print(f"Web pages: {server.address} (moderators: `dashboard` sends a sign-in link)")
     return server
 
 
