@@ -15,6 +15,8 @@ from bot.core.facade import PmAdvice
 from bot.core.models import Knowledge
 from bot.core.nudges import NudgeEngine, NudgePolicy
 from bot.core.ports import Clock, Messenger, SystemClock
+from bot.core.ranking import RankingConfig
+from bot.embedding import build_encoder
 from bot.runtime import (
     BackgroundService,
     PlatformFactory,
@@ -74,8 +76,13 @@ async def build_runtime(
     messengers: Mapping[str, Messenger] | None = None,
     migrate: bool = True,
     knowledge: Knowledge | None = None,
+    warm: bool = True,
 ) -> AsyncIterator[Runtime]:
-    """Everything a bot process runs on; `knowledge` is loaded from the settings unless given."""
+    """Everything a bot process runs on; `knowledge` is loaded from the settings unless given.
+
+    With `warm`, the search index (and the semantic model behind it) is built before this
+    returns, so a bot's first question is answered as fast as any other; commands that never
+    search pass False and never load the model."""
     knowledge = knowledge or load_knowledge(settings.knowledge_dir)
     if migrate:
         await asyncio.to_thread(prepare_database, settings.database_url)
@@ -85,11 +92,20 @@ async def build_runtime(
         repositories = build_repositories(engine, clock)
         deliveries = SqlDeliveryRepository(engine)
         facade = PmAdvice(
-            knowledge, repositories, clock, YamlExporter(), messengers, deliveries=deliveries
+            knowledge,
+            repositories,
+            clock,
+            YamlExporter(),
+            messengers,
+            deliveries=deliveries,
+            ranking=RankingConfig(answer_threshold=settings.answer_threshold),
+            encoder=build_encoder(settings.semantic_model, settings.cache_dir),
         )
         # Links in chat point at the public address even from a process that serves no pages.
         facade.web_links.base = facade.web_links.public = settings.public_url
         facade.portfolios.enabled = settings.public_portfolios
+        if warm:
+            await facade.warm_up()
         yield Runtime(settings, knowledge, engine, repositories, facade, clock, deliveries)
     finally:
         await engine.dispose()

@@ -32,6 +32,7 @@ from bot.app import (
 from bot.catalog import KnowledgeError, export_to_directory, load_knowledge
 from bot.console_adapter import ConsoleMessenger, ConsoleSession, console_user, terminal
 from bot.core.models import Actor, Platform
+from bot.core.ranking import Explanation
 from bot.settings import Settings, SettingsError, load_settings
 
 DEFAULT_WEB_PORT = 8765
@@ -94,6 +95,9 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--json", action="store_true", help="one JSON object per query")
     search.add_argument("--limit", type=int, default=3)
     search.add_argument("--stdin", action="store_true", help="read one query per line")
+    search.add_argument(
+        "--explain", action="store_true", help="show the signals behind each result and decline"
+    )
     search.set_defaults(run=_search, quiet_logs=True)
 
     db = sub.add_parser("db", help="database schema")
@@ -273,6 +277,9 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
     async def go() -> None:
         async with build_runtime(settings) as runtime:
             for query in queries:
+                if args.explain:
+                    print(format_explanation(await runtime.facade.explain(query, limit=limit)))
+                    continue
                 result = await runtime.facade.search(query, limit=limit)
                 if args.json:
                     print(json.dumps({
@@ -292,6 +299,43 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
 
     asyncio.run(go())
     return 0
+
+
+def format_explanation(found: Explanation) -> str:
+    """A plain-text account of why a query was answered or declined."""
+    lines = [f"query: {found.query}"]
+    if found.question_part:
+        lines.append(f"  question part of a long message: {found.question_part}")
+    lines.append(f"  terms: {' '.join(found.terms) or '(none)'}")
+    if found.corrections:
+        fixes = ", ".join(f"{c.typed} -> {c.meant}" for c in found.corrections)
+        lines.append(f"  typos corrected: {fixes}")
+    if found.unknown:
+        lines.append(f"  words the index does not know: {' '.join(found.unknown)}")
+    if found.backgrounds:
+        lines.append(f"  background named: {', '.join(found.backgrounds)}")
+    lines.append(f"  semantic model: {found.encoder}")
+    vocabulary = "uses the field's vocabulary" if found.domain else "no word of the field"
+    lines.append(f"  question: {vocabulary}; {found.known:.0%} of its words are in the base")
+    lines.append(f"  decision: {found.reason}")
+    for rank, hit in enumerate(found.hits, 1):
+        lines.append(
+            f"  {rank}. {hit.snippet.id}  score {hit.score:.3f}  chance {hit.answerability:.2f}"
+        )
+        lines.append(
+            f"     lexical {hit.lexical:.3f} (bm25 {hit.bm25:.2f}, title/topic/question "
+            f"coverage {hit.strong:.2f}, best example question {hit.question:.2f}; "
+            f"{hit.part} message)"
+        )
+        lines.append(f"     semantic {hit.semantic:.3f} via {hit.semantic_field or '-'}")
+        extras = []
+        if hit.audience:
+            extras.append(f"audience match: {', '.join(hit.audience)}")
+        if hit.prior != 1.0:
+            extras.append(f"feedback prior x{hit.prior:.3f}")
+        if extras:
+            lines.append(f"     {'; '.join(extras)}")
+    return "\n".join(lines)
 
 
 def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
@@ -324,7 +368,7 @@ def _knowledge_export(args: argparse.Namespace, settings: Settings) -> int:
     root: Path = args.out or settings.knowledge_dir
 
     async def go() -> list[Path]:
-        async with build_runtime(settings) as runtime:
+        async with build_runtime(settings, warm=False) as runtime:
             revisions = await runtime.repositories.revisions.latest()
             return export_to_directory(root, revisions)
 
@@ -338,7 +382,7 @@ def _knowledge_export(args: argparse.Namespace, settings: Settings) -> int:
 
 def _nudges_status(args: argparse.Namespace, settings: Settings) -> int:
     async def go() -> dict[str, object]:
-        async with build_runtime(settings) as runtime:
+        async with build_runtime(settings, warm=False) as runtime:
             now = runtime.clock.now()
             grace = nudge_grace(settings)
             seen = await runtime.deliveries.overview(now, now - grace)
@@ -368,7 +412,7 @@ def _nudges_status(args: argparse.Namespace, settings: Settings) -> int:
 
 def _nudges_run_once(args: argparse.Namespace, settings: Settings) -> int:
     async def go() -> dict[str, int]:
-        async with build_runtime(settings) as runtime:
+        async with build_runtime(settings, warm=False) as runtime:
             # Only console members can be reached from here; the others stay pending for the
             # bot processes that run their platforms. With --json, DMs go to stderr.
             shown = _stderr_console() if args.json else terminal()

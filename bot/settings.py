@@ -6,11 +6,13 @@ Call `load_settings()`; there is deliberately no module-level instance.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import platformdirs
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.core.ranking import DEFAULT_ANSWER_THRESHOLD
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_KNOWLEDGE = PACKAGE_ROOT / "knowledge"
@@ -19,6 +21,10 @@ SHIPPED_KNOWLEDGE = PACKAGE_ROOT / "knowledge"
 def default_database_url() -> str:
     data_dir = Path(platformdirs.user_data_dir("pmadvice", appauthor=False))
     return f"sqlite+aiosqlite:///{data_dir / 'pmadvice.db'}"
+
+
+def default_cache_dir() -> Path:
+    return Path(platformdirs.user_cache_dir("pmadvice", appauthor=False))
 
 
 def split_ids(value: object) -> object:
@@ -45,6 +51,17 @@ class Settings(BaseSettings):
     nudge_tick_seconds: float = Field(
         default=30.0, ge=1, le=3600, alias="PMADVICE_NUDGE_TICK_SECONDS"
     )
+    answer_threshold: float = Field(
+        default=DEFAULT_ANSWER_THRESHOLD, ge=0, le=1, alias="PMADVICE_ANSWER_THRESHOLD"
+    )
+    """Answer when the estimated chance that the best snippet answers reaches this; below it,
+    decline honestly. Calibrated by `benchmarks/calibrate.py`."""
+    semantic_model: Literal["wordllama", "none"] = Field(
+        default="wordllama", alias="PMADVICE_SEMANTIC_MODEL"
+    )
+    """The offline embedding model used beside the lexical ranker, or none."""
+    cache_dir: Path = Field(default_factory=default_cache_dir, alias="PMADVICE_CACHE_DIR")
+    """Where the semantic model's word vectors are kept between runs (safe to delete)."""
 
     http_host: str = Field(default="127.0.0.1", alias="PMADVICE_HTTP_HOST")
     http_port: int | None = Field(default=None, ge=1, le=65535, alias="PMADVICE_HTTP_PORT")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from importlib.metadata import PackageNotFoundError, version
 
@@ -30,7 +31,7 @@ class AdviceService:
     async def search(self, query: str, limit: int = 3, offset: int = 0) -> SearchResult:
         state = await self._library.state()
         result = state.index.search(query, limit=limit + offset)
-        return SearchResult(query=result.query, hits=result.hits[offset:])
+        return dataclasses.replace(result, hits=result.hits[offset:])
 
     async def ask(self, query: str, offset: int = 0) -> Reply:
         query = clean_input(query, QUERY_MAX)
@@ -54,13 +55,15 @@ class AdviceService:
                 )
             await self._repos.unanswered.add(query, self._clock.now())
             await self._repos.questions.add(QuestionEvent(self._clock.now(), answered=False))
-            return decline_reply(query, knowledge)
+            return decline_reply(query, knowledge, result.corrections)
         best, *related = (hit.snippet for hit in result.hits)
         if not offset:
             await self._repos.questions.add(QuestionEvent(self._clock.now(), True, best.id))
         if len(related) < 2:
             related.extend(await self._same_topic(best.id, best.topics, 2 - len(related)))
-        return snippet_reply(best, knowledge, related, query=query, offset=offset)
+        return snippet_reply(
+            best, knowledge, related, query=query, offset=offset, corrections=result.corrections
+        )
 
     async def _same_topic(self, exclude: str, topics: tuple[str, ...], count: int) -> list[Snippet]:
         state = await self._library.state()

@@ -17,9 +17,11 @@ from bot.core.models import Actor, Knowledge, SearchResult, Snippet, Topic, User
 from bot.core.portfolio import Portfolios
 from bot.core.ports import Clock, DeliveryRepository, Exporter, Messenger, Repositories
 from bot.core.progress import ProgressService
+from bot.core.ranking import Explanation, RankingConfig
 from bot.core.reply import SORRY, Reply
 from bot.core.reports import Overview, Reports
 from bot.core.review import ReviewWorkflow
+from bot.core.semantic import TextEncoder
 from bot.core.services import Services
 from bot.core.web_access import WebAccess, WebLinks, WebSignIn
 
@@ -37,12 +39,16 @@ class PmAdvice:
         exporter: Exporter,
         messengers: Mapping[str, Messenger] | None = None,
         deliveries: DeliveryRepository | None = None,
+        ranking: RankingConfig | None = None,
+        encoder: TextEncoder | None = None,
     ) -> None:
         self.knowledge = knowledge
         self.repositories = repositories
         self.clock = clock
         self.messengers: dict[str, Messenger] = dict(messengers or {})
-        self.library = SnippetLibrary(knowledge, repositories, clock)
+        self.library = SnippetLibrary(
+            knowledge, repositories, clock, config=ranking, encoder=encoder
+        )
         self.advice = AdviceService(self.library, repositories, clock)
         self.progress = ProgressService(knowledge, repositories, clock, deliveries)
         self.curation = CurationService(self.library, repositories, clock)
@@ -95,6 +101,11 @@ class PmAdvice:
     async def search(self, query: str, limit: int = 3) -> SearchResult:
         """The ranked matches for a query, without recording anything (`pmadvice search`)."""
         return await self.advice.search(query, limit=limit)
+
+    async def explain(self, query: str, limit: int = 3) -> Explanation:
+        """Why a query is answered or declined: the signals behind each hit (`search --explain`)."""
+        state = await self.library.state()
+        return state.index.explain(query, limit=limit)
 
     def register_messenger(self, platform: str, messenger: Messenger) -> None:
         """Where replies to this platform's members go when they are not answering a request

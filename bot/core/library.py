@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from bot.core.models import Knowledge, Snippet, SnippetRevision, Topic, VoteTally
 from bot.core.ports import Clock, Repositories
 from bot.core.ranking import Analyzer, RankingConfig, SearchIndex
+from bot.core.semantic import TextEncoder
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +78,7 @@ def _built_index(
     topics: tuple[Topic, ...],
     votes: IndexKey,
     config: RankingConfig | None,
+    encoder: TextEncoder | None = None,
 ) -> SearchIndex:
     """An index is a pure function of what it indexes, so a reload that finds nothing changed
     (the usual case every `ttl`) reuses the index instead of building it again."""
@@ -86,6 +88,7 @@ def _built_index(
         dict(votes),
         config=config,
         analyzer=shared_analyzer(),
+        encoder=encoder,
     )
 
 
@@ -103,6 +106,7 @@ class SnippetLibrary:
         ttl: timedelta = timedelta(seconds=60),
         config: RankingConfig | None = None,
         index_factory: Callable[..., SearchIndex] = SearchIndex,
+        encoder: TextEncoder | None = None,
     ) -> None:
         self.knowledge = knowledge
         self._repos = repositories
@@ -110,6 +114,7 @@ class SnippetLibrary:
         self._ttl = ttl
         self._config = config
         self._factory = index_factory
+        self._encoder = encoder
         self._state: LibraryState | None = None
         self._lock = asyncio.Lock()
 
@@ -133,7 +138,12 @@ class SnippetLibrary:
         votes = _fold_votes(await self._repos.feedback.tallies(), aliases)
         snippets, retired = merge(self.knowledge.snippets, revisions)
         index = _built_index(
-            self._factory, tuple(snippets), self.knowledge.topics, _frozen(votes), self._config
+            self._factory,
+            tuple(snippets),
+            self.knowledge.topics,
+            _frozen(votes),
+            self._config,
+            self._encoder,
         )
         return LibraryState(
             index=index,

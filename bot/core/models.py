@@ -243,9 +243,20 @@ class ScoredSnippet:
 
 
 @dataclass(frozen=True, slots=True)
+class Correction:
+    """A query word read as a nearby word of the knowledge base (a typo fixed)."""
+
+    typed: str
+    meant: str
+
+
+@dataclass(frozen=True, slots=True)
 class SearchResult:
     query: str
     hits: tuple[ScoredSnippet, ...] = field(default_factory=tuple)
+    corrections: tuple[Correction, ...] = ()
+    answerability: float = 0.0
+    """Estimated chance, from 0 to 1, that the best hit answers the question."""
 
     @property
     def declined(self) -> bool:

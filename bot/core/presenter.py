@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.core.commands import Audience, listed
-from bot.core.models import Exercise, Knowledge, Snippet, Topic
+from bot.core.models import Correction, Exercise, Knowledge, Snippet, Topic
 from bot.core.reply import Button, ButtonStyle, Reply, ReplyField, Visibility
 
 BAR_FULL = "▓"
@@ -20,6 +21,7 @@ def snippet_reply(
     related: Sequence[Snippet] = (),
     query: str | None = None,
     offset: int = 0,
+    corrections: Sequence[Correction] = (),
 ) -> Reply:
     buttons = [Button(_short(r.title, 60), f"show {r.id}") for r in related[:2]]
     if query:
@@ -35,8 +37,27 @@ def snippet_reply(
         title=snippet.title,
         body=snippet.body.strip(),
         buttons=tuple(buttons),
-        context=snippet_context(snippet, knowledge),
+        context=_with_hint(
+            did_you_mean(query or "", corrections), snippet_context(snippet, knowledge)
+        ),
     )
+
+
+def did_you_mean(query: str, corrections: Sequence[Correction]) -> str:
+    """'Did you mean "product teardown"?' when typos in the question were read as other words."""
+    if not corrections or not query:
+        return ""
+    fixed = query
+    for correction in corrections:
+        pattern = re.compile(rf"\b{re.escape(correction.typed)}\b", re.IGNORECASE)
+        fixed = pattern.sub(correction.meant, fixed)
+    if fixed == query:
+        fixed = ", ".join(c.meant for c in corrections)
+    return f'Did you mean "{_short(fixed, 120)}"?'
+
+
+def _with_hint(hint: str, context: str) -> str:
+    return f"{hint} | {context}" if hint else context
 
 
 def snippet_context(snippet: Snippet, knowledge: Knowledge) -> str:
@@ -59,7 +80,9 @@ def shared_snippet_reply(snippet: Snippet, knowledge: Knowledge, shared_by: str)
     )
 
 
-def decline_reply(query: str, knowledge: Knowledge) -> Reply:
+def decline_reply(
+    query: str, knowledge: Knowledge, corrections: Sequence[Correction] = ()
+) -> Reply:
     return Reply(
         title="I have nothing good on that yet",
         body=(
@@ -71,7 +94,7 @@ def decline_reply(query: str, knowledge: Knowledge) -> Reply:
             Button("All topics", "topics"),
             Button("Suggest a snippet", "suggest"),
         ),
-        context=f'You asked: "{_short(query, 120)}"',
+        context=_with_hint(did_you_mean(query, corrections), f'You asked: "{_short(query, 120)}"'),
     )
 
 

@@ -1,114 +1,174 @@
-"""Lexical ranking of snippets for a member's question.
+"""Ranking snippets for a member's question, and the one decision to answer or decline.
 
-A BM25 score over a weighted bag of words (title, example questions, topics, body) is blended
-with the best match against any single example question, which is what most paraphrases hit.
-Queries are canonicalised with the field's vocabulary (PM, prodops, CV...), stemmed, expanded
-with related terms at a lower weight, and corrected for typos against the index's own words.
-The blend is the confidence: below the threshold the ranking declines rather than guessing.
+Two signals describe how well a snippet fits a question: lexical evidence (`lexical.py`) and the
+semantic similarity of the question to the snippet's title, body and example questions
+(`semantic.py`). Snippets are ranked by a blend of the two, nudged by votes and by the member's
+background (`audience.py`). Whether to answer at all is one calibrated decision: a logistic
+model of the best snippet's two signals estimates the chance that it answers the question, and
+the bot answers when that reaches `answer_threshold`. The coefficients and the threshold come
+from `benchmarks/calibrate.py`, which fits them on the knowledge base's own example questions
+(each left out of the index in turn) against questions that must be declined.
+
+A long message is scored twice, as a whole and by its question part (`query.py`), and each
+snippet keeps its better score, so a story followed by a question gets an answer to the question.
 """
 
 from __future__ import annotations
 
 import math
-from array import array
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field
 
 import numpy as np
-import snowballstemmer
 from numpy.typing import NDArray
-from rapidfuzz import process
-from rapidfuzz.distance import OSA
 
-from bot.core.models import ScoredSnippet, SearchResult, Snippet, Topic, VoteTally
-from bot.core.text import words
-from bot.core.vocabulary import DOMAIN_WORDS, EXPANSIONS, PHRASES, STOP_WORDS
+from bot.core.audience import audience_backgrounds, backgrounds_in
+from bot.core.lexical import Analyzer, LexicalConfig, LexicalIndex, LexicalScores
+from bot.core.models import Correction, ScoredSnippet, SearchResult, Snippet, Topic, VoteTally
+from bot.core.query import question_part
+from bot.core.semantic import SemanticIndex, TextEncoder
 
-_MAX_PHRASE = max(len(p) for p in PHRASES)
-_PHRASE_STARTS = frozenset(p[0] for p in PHRASES)
+Floats = NDArray[np.float64]
+
+__all__ = [
+    "DEFAULT_ANSWER_THRESHOLD",
+    "Analyzer",
+    "Explanation",
+    "HitSignals",
+    "RankingConfig",
+    "SearchIndex",
+    "Signals",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """What the answer model reads: the best snippet's lexical evidence and semantic
+    similarity; whether the question uses any of the field's vocabulary; and the share of the
+    question's words the knowledge base has at all."""
+
+    lexical: float
+    semantic: float
+    domain: bool
+    known: float
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerModel:
+    """Logistic model of the chance that the best snippet answers the question.
+
+    The share of known words is shown by `explain` but not used: it helped the shared dev set
+    and hurt the maintainers' set by as much, so it has not earned its place.
+    """
+
+    bias: float
+    lexical: float
+    semantic: float
+    domain: float
+
+    def probability(self, signals: Signals) -> float:
+        z = (
+            self.bias
+            + self.lexical * signals.lexical
+            + self.semantic * signals.semantic
+            + self.domain * signals.domain
+        )
+        return 1 / (1 + math.exp(-max(min(z, 50.0), -50.0)))
+
+    def probabilities(self, lexical: Floats, semantic: Floats, domain: bool) -> Floats:
+        z = self.bias + self.lexical * lexical + self.semantic * semantic + self.domain * domain
+        return np.asarray(1 / (1 + np.exp(-np.clip(z, -50.0, 50.0))), dtype=np.float64)
+
+
+# Fitted by `python benchmarks/calibrate.py` on the shipped knowledge base.
+SEMANTIC_MODEL = AnswerModel(bias=-5.11, lexical=7.03, semantic=6.02, domain=1.93)
+LEXICAL_MODEL = AnswerModel(bias=-1.96, lexical=10.45, semantic=0.0, domain=0.0)
+"""Used when no encoder is wired in (tests of the lexical ranker, tools)."""
+
+
+DEFAULT_ANSWER_THRESHOLD = 0.70
+"""Chosen by `benchmarks/calibrate.py`; overridden by PMADVICE_ANSWER_THRESHOLD."""
 
 
 @dataclass(frozen=True, slots=True)
 class RankingConfig:
-    title_weight: float = 3.0
-    question_weight: float = 2.0
-    topic_weight: float = 2.0
-    body_weight: float = 1.0
-    k1: float = 1.2
-    b: float = 0.75
-    lexical_share: float = 0.35
-    """Confidence = this share of BM25 + `strong_share` of strong-field coverage + the rest
-    from the best single example question."""
-    strong_share: float = 0.35
-    unknown_idf: float = 2.5
-    """What a query word the index has never seen costs the coverage: enough that a question
-    made of unknown words is declined, not so much that one odd word sinks a good match."""
-    expansion_weight: float = 0.35
-    typo_weight: float = 0.8
-    min_confidence: float = 0.25
-    min_coverage: float = 0.35
-    """Share of the query's meaning (IDF mass) the best snippet must account for."""
-    relative_floor: float = 0.5
-    """Further hits must score at least this share of the best one."""
+    lexical: LexicalConfig = field(default_factory=LexicalConfig)
+    semantic_weight: float = 1.0
+    """Ranking score = lexical evidence + this times the semantic similarity."""
+    answer_threshold: float = DEFAULT_ANSWER_THRESHOLD
+    """Answer when the estimated chance that the best snippet answers reaches this."""
+    semantic_model: AnswerModel = SEMANTIC_MODEL
+    lexical_model: AnswerModel = LEXICAL_MODEL
+    domain_prefilter: bool = False
+    """Decline at once when no query word is in the field's vocabulary (cheap, coarse)."""
+    related_share: float = 0.5
+    """Further hits must reach this share of the best hit's answerability."""
+    audience_boost: float = 0.04
+    """Added to the ranking score of snippets written for the background the member names:
+    enough to choose between near-equal answers, too little to hide a clearly better one."""
     feedback_strength: float = 0.08
-
-
-class Analyzer:
-    """Turns text into canonical, stemmed terms."""
-
-    def __init__(self) -> None:
-        self._stemmer = snowballstemmer.stemmer("english")
-        self.stem = lru_cache(maxsize=65536)(self._stem)
-
-    def _stem(self, word: str) -> str:
-        if len(word) <= 3 or any(ch.isdigit() for ch in word):
-            return word
-        stemmed: str = self._stemmer.stemWord(word)
-        return stemmed
-
-    def surface(self, text: str) -> list[str]:
-        """Canonical words before stemming, stop words removed."""
-        tokens = words(text.replace("-", " ").replace("/", " "))
-        out: list[str] = []
-        i = 0
-        while i < len(tokens):
-            if tokens[i] not in _PHRASE_STARTS:
-                if tokens[i] not in STOP_WORDS:
-                    out.append(tokens[i])
-                i += 1
-                continue
-            for size in range(min(_MAX_PHRASE, len(tokens) - i), 0, -1):
-                canonical = PHRASES.get(tuple(tokens[i : i + size]))
-                if canonical is not None:
-                    out.append(canonical)
-                    i += size
-                    break
-            else:
-                if tokens[i] not in STOP_WORDS:
-                    out.append(tokens[i])
-                i += 1
-        return out
-
-    def terms(self, text: str) -> list[str]:
-        return [self.stem(w) for w in self.surface(text)]
+    candidates: int = 40
+    """Snippets compared field by field: the best by lexical evidence and by whole-snippet
+    similarity, this many of each."""
 
 
 @dataclass(frozen=True, slots=True)
-class _Posting:
-    docs: NDArray[np.int32]
-    saturation: NDArray[np.float64]
-    """BM25 term-frequency saturation with length normalisation, per document."""
-    strong: NDArray[np.float64]
-    """1 where the term is in the document's title, topics or example questions."""
+class HitSignals:
+    """Why a snippet ranked where it did."""
+
+    snippet: Snippet
+    score: float
+    answerability: float
+    lexical: float
+    bm25: float
+    strong: float
+    question: float
+    semantic: float
+    semantic_field: str
+    audience: tuple[str, ...]
+    prior: float
+    part: str
+    """Which part of the message gave the better score: "whole" or "question"."""
 
 
 @dataclass(frozen=True, slots=True)
-class _QueryTerm:
-    term: str
-    weight: float
-    original: bool
+class Explanation:
+    query: str
+    question_part: str | None
+    terms: tuple[str, ...]
+    corrections: tuple[Correction, ...]
+    unknown: tuple[str, ...]
+    backgrounds: tuple[str, ...]
+    encoder: str
+    domain: bool
+    """Whether the question uses any of the field's vocabulary."""
+    known: float
+    """Share of the question's words the knowledge base has at all."""
+    answerability: float
+    threshold: float
+    answered: bool
+    reason: str
+    hits: tuple[HitSignals, ...]
+
+
+@dataclass(slots=True)
+class _Evaluation:
+    docs: NDArray[np.int64]
+    score: Floats
+    lexical: Floats
+    semantic: Floats
+    answerability: Floats
+    parts: NDArray[np.int64]
+    best_field: NDArray[np.int64]
+    lexical_parts: list[LexicalScores | None]
+    question_part: str | None
+    corrections: tuple[Correction, ...]
+    unknown: tuple[str, ...]
+    terms: tuple[str, ...]
+    backgrounds: frozenset[str]
+    domain: bool
+    known: float
+    reason: str = ""
 
 
 class SearchIndex:
@@ -121,109 +181,29 @@ class SearchIndex:
         votes: Mapping[str, VoteTally] | None = None,
         config: RankingConfig | None = None,
         analyzer: Analyzer | None = None,
+        encoder: TextEncoder | None = None,
     ) -> None:
         self.config = config or RankingConfig()
         self.analyzer = analyzer or Analyzer()
         self.snippets = tuple(snippets)
         self._by_id = {s.id: i for i, s in enumerate(self.snippets)}
-        topics = topics or {}
         votes = votes or {}
-        cfg = self.config
-        term_ids: dict[str, int] = {}
-        # Compact typed arrays keep the peak memory of a large build low.
-        entry_term = array("i")
-        entry_doc = array("i")
-        entry_tf = array("d")
-        entry_strong = array("b")
-        question_postings: dict[str, list[int]] = defaultdict(list)
-        question_doc: list[int] = []
-        question_terms: list[frozenset[str]] = []
-        lengths: list[float] = []
-        seen_words: set[str] = set()
-        surface, stem = self.analyzer.surface, self.analyzer.stem
-
-        def analyse(text: str) -> list[str]:
-            found = surface(text)
-            seen_words.update(found)
-            return [stem(word) for word in found]
-
-        for doc, snippet in enumerate(self.snippets):
-            bag: dict[str, float] = defaultdict(float)
-            topic_text = " ".join(
-                f"{slug} {topics[slug].title if slug in topics else ''}" for slug in snippet.topics
-            )
-            title_terms = analyse(snippet.title)
-            topic_terms = analyse(topic_text)
-            per_question = [analyse(q) for q in snippet.questions]
-            for term in analyse(snippet.body):
-                bag[term] += cfg.body_weight
-            for term in title_terms:
-                bag[term] += cfg.title_weight
-            for term in topic_terms:
-                bag[term] += cfg.topic_weight
-            for terms in per_question:
-                for term in terms:
-                    bag[term] += cfg.question_weight / 2
-            strong = set(title_terms).union(topic_terms, *per_question)
-            for term, tf in bag.items():
-                entry_term.append(term_ids.setdefault(term, len(term_ids)))
-                entry_tf.append(tf)
-                entry_strong.append(term in strong)
-            entry_doc.extend(array("i", [doc]) * len(bag))
-            lengths.append(sum(bag.values()))
-            for terms in (*per_question, title_terms):
-                unique = frozenset(terms)
-                if unique:
-                    for term in unique:
-                        question_postings[term].append(len(question_terms))
-                    question_doc.append(doc)
-                    question_terms.append(unique)
-
-        count = max(len(self.snippets), 1)
-        length = np.asarray(lengths, dtype=np.float64)
-        norm = 1 - cfg.b + cfg.b * length / (length.mean() if lengths else 1.0)
-        terms_array = np.frombuffer(entry_term, dtype=np.int32)
-        docs_array = np.frombuffer(entry_doc, dtype=np.int32)
-        tf_array = np.frombuffer(entry_tf, dtype=np.float64)
-        # BM25's saturation depends only on the document, so it is computed once here.
-        saturation = tf_array * (cfg.k1 + 1) / (tf_array + cfg.k1 * norm[docs_array])
-        strong_array = np.frombuffer(entry_strong, dtype=np.int8).astype(np.float64)
-        order = np.argsort(terms_array, kind="stable")
-        bounds = np.searchsorted(terms_array[order], np.arange(len(term_ids) + 1))
-        self._postings: dict[str, _Posting] = {}
-        for term, term_id in term_ids.items():
-            rows = order[bounds[term_id] : bounds[term_id + 1]]
-            self._postings[term] = _Posting(
-                docs=docs_array[rows], saturation=saturation[rows], strong=strong_array[rows]
-            )
-        surface_words = {word: stem(word) for word in seen_words}
-        self._idf = {
-            term: math.log(1 + (count - len(p.docs) + 0.5) / (len(p.docs) + 0.5))
-            for term, p in self._postings.items()
-        }
-        self._unknown_idf = math.log(1 + (count + 0.5) / 0.5)
-        self._question_postings = {
-            term: np.asarray(ids, dtype=np.int32) for term, ids in question_postings.items()
-        }
-        self._question_doc = np.asarray(question_doc, dtype=np.int32)
-        self._question_mass = np.asarray(
-            [sum(self._idf[t] for t in terms) for terms in question_terms], dtype=np.float64
-        )
-        self._surface = surface_words
-        self._surface_by_length: dict[int, list[str]] = defaultdict(list)
-        for word in surface_words:
-            self._surface_by_length[len(word)].append(word)
+        self.lexical = LexicalIndex(self.snippets, topics or {}, self.config.lexical, self.analyzer)
+        self.semantic = SemanticIndex(self.snippets, encoder) if encoder is not None else None
+        self._model = self.config.semantic_model if encoder else self.config.lexical_model
         self._prior = np.asarray(
             [
-                1 + cfg.feedback_strength * math.tanh(_net(votes.get(s.id)) / 3)
+                1 + self.config.feedback_strength * math.tanh(_net(votes.get(s.id)) / 3)
                 for s in self.snippets
             ],
             dtype=np.float64,
         )
-        self._correct = lru_cache(maxsize=16384)(self._correct_uncached)
-        self._domain = frozenset(self.analyzer.stem(w) for w in DOMAIN_WORDS) | frozenset(
-            self.analyzer.stem(w) for w in PHRASES.values()
-        )
+        self._audiences = [audience_backgrounds(s.audience) for s in self.snippets]
+        self._written_for: dict[str, Floats] = {}
+        for doc, backgrounds in enumerate(self._audiences):
+            for background in backgrounds:
+                self._written_for.setdefault(background, np.zeros(len(self.snippets)))[doc] = 1.0
+        self._id_rank = np.argsort(np.argsort([s.id for s in self.snippets], kind="stable"))
 
     def __len__(self) -> int:
         return len(self.snippets)
@@ -232,116 +212,214 @@ class SearchIndex:
         index = self._by_id.get(snippet_id)
         return None if index is None else self.snippets[index]
 
-    def idf(self, term: str) -> float:
-        return self._idf.get(term, self._unknown_idf)
-
-    def _correct_uncached(self, word: str) -> str | None:
-        """The index word a misspelt query word most likely meant, if any is close enough."""
-        if len(word) < 4 or word.isdigit():
-            return None
-        allowed = 1 if len(word) < 8 else 2
-        candidates: list[str] = []
-        for length in range(len(word) - allowed, len(word) + allowed + 1):
-            candidates.extend(self._surface_by_length.get(length, ()))
-        match = process.extractOne(word, candidates, scorer=OSA.distance, score_cutoff=allowed)
-        if match is None:
-            return None
-        return self._surface[match[0]]
-
-    def _query_terms(self, query: str) -> list[_QueryTerm]:
-        cfg = self.config
-        found: dict[str, _QueryTerm] = {}
-
-        def put(term: str, weight: float, original: bool) -> None:
-            current = found.get(term)
-            if current is None or current.weight < weight:
-                found[term] = _QueryTerm(
-                    term, weight, original or bool(current and current.original)
-                )
-
-        for word in self.analyzer.surface(query):
-            term = self.analyzer.stem(word)
-            if term in self._postings:
-                put(term, 1.0, True)
-            else:
-                corrected = self._correct(word)
-                put(corrected or term, cfg.typo_weight if corrected else 1.0, True)
-            for related in EXPANSIONS.get(word, ()):
-                for extra in self.analyzer.terms(related):
-                    if extra in self._postings:
-                        put(extra, cfg.expansion_weight, False)
-        return list(found.values())
-
     def search(self, query: str, limit: int = 3, exclude: Iterable[str] = ()) -> SearchResult:
-        cfg = self.config
-        terms = self._query_terms(query)
-        if not any(t.original for t in terms) or not self.snippets:
+        found = self._evaluate(query, exclude)
+        if found is None:
             return SearchResult(query=query)
-        known = [t for t in terms if t.term in self._postings]
-        unknown_mass = cfg.unknown_idf * sum(
-            1 for t in terms if t.original and t.term not in self._postings
+        best = float(found.answerability[0]) if len(found.docs) else 0.0
+        if not len(found.docs) or best < self.config.answer_threshold:
+            return SearchResult(query=query, corrections=found.corrections, answerability=best)
+        floor = best * self.config.related_share
+        hits = tuple(
+            ScoredSnippet(self.snippets[int(doc)], round(float(score), 4))
+            for doc, score, chance in zip(
+                found.docs[:limit], found.score[:limit], found.answerability[:limit], strict=True
+            )
+            if chance >= floor
         )
-        weights = {t.term: self.idf(t.term) * t.weight for t in known}
-        originals = {t.term for t in known if t.original}
-        if not originals & self._domain:
-            return SearchResult(query=query)
-        denominator = sum(weights[t] for t in originals) + unknown_mass
-        if not originals or denominator <= 0:
-            return SearchResult(query=query)
-        max_bm25 = sum(w * (cfg.k1 + 1) for w in weights.values()) + unknown_mass * (cfg.k1 + 1)
+        return SearchResult(
+            query=query, hits=hits, corrections=found.corrections, answerability=best
+        )
 
+    def explain(self, query: str, limit: int = 3) -> Explanation:
+        """The signals behind `search`, for people: what matched, and why it answered or not."""
+        cfg = self.config
+        found = self._evaluate(query, ())
+        encoder = self.semantic.encoder.name if self.semantic else "none (lexical only)"
+        if found is None:
+            return Explanation(
+                query, None, (), (), (), (), encoder, False, 0.0, 0.0, cfg.answer_threshold, False,
+                "no words to match (only stop words, or nothing the index or the field "
+                "vocabulary knows)",
+                (),
+            )  # fmt: skip
+        best = float(found.answerability[0]) if len(found.docs) else 0.0
+        answered = bool(len(found.docs)) and best >= cfg.answer_threshold
+        if found.reason:
+            reason = found.reason
+        elif answered:
+            reason = f"answered: chance {best:.2f} >= threshold {cfg.answer_threshold:.2f}"
+        else:
+            reason = (
+                f"declined: the best snippet's chance of answering is {best:.2f}, below the "
+                f"threshold {cfg.answer_threshold:.2f}"
+            )
+        hits = []
+        for rank in range(min(limit, len(found.docs))):
+            doc = int(found.docs[rank])
+            part = int(found.parts[rank])
+            lex = found.lexical_parts[part]
+            hits.append(
+                HitSignals(
+                    snippet=self.snippets[doc],
+                    score=float(found.score[rank]),
+                    answerability=float(found.answerability[rank]),
+                    lexical=float(found.lexical[rank]),
+                    bm25=float(lex.bm25[doc]) if lex else 0.0,
+                    strong=float(lex.strong[doc]) if lex else 0.0,
+                    question=float(lex.question[doc]) if lex else 0.0,
+                    semantic=float(found.semantic[rank]),
+                    semantic_field=self._field_name(doc, int(found.best_field[rank])),
+                    audience=tuple(sorted(self._audiences[doc] & found.backgrounds)),
+                    prior=float(self._prior[doc]),
+                    part="question" if part else "whole",
+                )
+            )
+        return Explanation(
+            query=query,
+            question_part=found.question_part,
+            terms=found.terms,
+            corrections=found.corrections,
+            unknown=found.unknown,
+            backgrounds=tuple(sorted(found.backgrounds)),
+            encoder=encoder,
+            domain=found.domain,
+            known=found.known,
+            answerability=best,
+            threshold=cfg.answer_threshold,
+            answered=answered,
+            reason=reason,
+            hits=tuple(hits),
+        )
+
+    def signals(self, query: str) -> Signals:
+        """What the answer model reads for this query (for calibration)."""
+        found = self._evaluate(query, (), prefilter=False)
+        if found is None or not len(found.docs):
+            return Signals(0.0, 0.0, False, 0.0)
+        return Signals(float(found.lexical[0]), float(found.semantic[0]), found.domain, found.known)
+
+    def _field_name(self, doc: int, field_index: int) -> str:
+        if self.semantic is None or field_index < 0:
+            return ""
+        snippet = self.snippets[doc]
+        if field_index == 0:
+            return "title"
+        if field_index == 1:
+            return "body"
+        if field_index - 2 < len(snippet.questions):
+            return f"example question: {snippet.questions[field_index - 2]}"
+        return "whole snippet"
+
+    def _evaluate(
+        self, query: str, exclude: Iterable[str], prefilter: bool | None = None
+    ) -> _Evaluation | None:
+        cfg = self.config
+        if not self.snippets:
+            return None
+        asked = question_part(query)
+        texts = [query] if asked is None else [query, asked]
+        parsed = [self.lexical.query_terms(text) for text in texts]
+        if not any(p.terms for p in parsed) and self.semantic is None:
+            return None
+        lexical_parts = [self.lexical.score(p) for p in parsed]
         size = len(self.snippets)
-        lexical = np.zeros(size)
-        covered = np.zeros(size)
-        strong = np.zeros(size)
-        for term, weight in weights.items():
-            posting = self._postings[term]
-            lexical[posting.docs] += weight * posting.saturation
-            strong[posting.docs] += weight * posting.strong
-            if term in originals:
-                covered[posting.docs] += weight
-        eligible = covered >= cfg.min_coverage * denominator
+        backgrounds = backgrounds_in(query)
+        terms = tuple(dict.fromkeys(t.term for p in parsed for t in p.terms if t.original))
+        corrections = tuple(dict.fromkeys(c for p in parsed for c in p.corrections))
+        unknown = tuple(dict.fromkeys(w for p in parsed for w in p.unknown))
+        lexical = np.zeros((len(texts), size))
+        for row, scores in enumerate(lexical_parts):
+            if scores is not None:
+                lexical[row] = scores.evidence
+
+        blocked = np.zeros(size, dtype=bool)
         for snippet_id in exclude:
             index = self._by_id.get(snippet_id)
             if index is not None:
-                eligible[index] = False
-        if not eligible.any():
-            return SearchResult(query=query)
+                blocked[index] = True
+        lexical[:, blocked] = 0.0
 
-        shared = np.zeros(len(self._question_doc))
-        for term, weight in weights.items():
-            ids = self._question_postings.get(term)
-            if ids is not None:
-                shared[ids] += weight
-        asked = np.flatnonzero(shared)
-        similarity = np.minimum(2 * shared[asked] / (denominator + self._question_mass[asked]), 1.0)
-        best_question = np.zeros(size)
-        np.maximum.at(best_question, self._question_doc[asked], similarity)
+        vectors = None
+        if self.semantic is not None:
+            vectors = self.semantic.encode(texts)
+            whole = self.semantic.whole_similarity(vectors)
+            whole[blocked] = -1.0
+        pool = _top(lexical.max(axis=0), cfg.candidates, positive=True)
+        if vectors is not None:
+            pool = np.union1d(pool, _top(whole, cfg.candidates, positive=False))
+        pool = pool[~blocked[pool]]
+        if not len(pool):
+            return None
 
-        question_share = 1 - cfg.lexical_share - cfg.strong_share
-        confidence = (
-            cfg.lexical_share * lexical / max_bm25
-            + cfg.strong_share * np.minimum(strong / denominator, 1.0)
-            + question_share * best_question
-        ) * self._prior
-        confidence[~eligible] = -1.0
-        top = min(limit, int(eligible.sum()))
-        if top <= 0:
-            return SearchResult(query=query)
-        order = np.argpartition(-confidence, top - 1)[:top] if top < size else np.arange(size)
-        ranked = sorted(
-            (int(doc) for doc in order if eligible[doc]),
-            key=lambda doc: (-confidence[doc], self.snippets[doc].id),
-        )[:top]
-        best = float(confidence[ranked[0]])
-        if best < cfg.min_confidence:
-            return SearchResult(query=query)
-        hits = tuple(
-            ScoredSnippet(self.snippets[doc], round(float(confidence[doc]), 4))
-            for doc in ranked
-            if confidence[doc] >= best * cfg.relative_floor
+        evidence = lexical[:, pool]
+        if self.semantic is not None and vectors is not None:
+            similarity, fields = self._field_similarity(vectors, pool)
+        else:
+            similarity = np.zeros_like(evidence)
+            fields = np.full(evidence.shape, -1, dtype=np.int64)
+        blend = evidence + cfg.semantic_weight * similarity
+        part = blend.argmax(axis=0)
+        columns = np.arange(len(pool))
+        lex = evidence[part, columns]
+        sem = similarity[part, columns]
+        domain = bool(set(terms) & self.lexical.domain)
+        asked_terms = parsed[-1]
+        originals = [t for t in asked_terms.terms if t.original]
+        known = sum(self.lexical.knows(t.term) for t in originals) / max(len(originals), 1)
+        chance = self._model.probabilities(lex, sem, domain)
+        bonus = np.zeros(len(pool))
+        for background in backgrounds:
+            written_for = self._written_for.get(background)
+            if written_for is not None:
+                bonus = np.maximum(bonus, cfg.audience_boost * written_for[pool])
+        score = (blend[part, columns] + bonus) * self._prior[pool]
+        rank = np.lexsort((self._id_rank[pool], -score))
+        found = _Evaluation(
+            docs=pool[rank],
+            score=score[rank],
+            lexical=lex[rank],
+            semantic=sem[rank],
+            answerability=chance[rank],
+            parts=part[rank],
+            best_field=fields[part, columns][rank],
+            lexical_parts=lexical_parts,
+            question_part=asked,
+            corrections=corrections,
+            unknown=unknown,
+            terms=terms,
+            backgrounds=backgrounds,
+            domain=domain,
+            known=known,
         )
-        return SearchResult(query=query, hits=hits)
+        use_prefilter = cfg.domain_prefilter if prefilter is None else prefilter
+        if use_prefilter and not domain:
+            found.answerability = np.zeros_like(found.answerability)
+            found.reason = "declined: no word of the question is in the field's vocabulary"
+        return found
+
+    def _field_similarity(
+        self, vectors: NDArray[np.float32], pool: NDArray[np.int64]
+    ) -> tuple[Floats, NDArray[np.int64]]:
+        """Best cosine over each pooled snippet's fields, per query part, and which field."""
+        assert self.semantic is not None
+        best = np.zeros((len(vectors), len(pool)))
+        fields = np.zeros((len(vectors), len(pool)), dtype=np.int64)
+        for row in range(len(vectors)):
+            best[row], fields[row] = self.semantic.field_similarity(vectors[row : row + 1], pool)
+        return best, fields
+
+
+def _top(values: Floats, count: int, positive: bool) -> NDArray[np.int64]:
+    if positive:
+        nonzero = np.flatnonzero(values > 0)
+        if len(nonzero) <= count:
+            return nonzero.astype(np.int64)
+        chosen = nonzero[np.argpartition(-values[nonzero], count - 1)[:count]]
+        return np.sort(chosen).astype(np.int64)
+    if len(values) <= count:
+        return np.arange(len(values), dtype=np.int64)
+    return np.sort(np.argpartition(-values, count - 1)[:count]).astype(np.int64)
 
 
 def _net(tally: VoteTally | None) -> int:

@@ -164,6 +164,19 @@ EXPANSIONS: dict[str, tuple[str, ...]] = {
     "fraud": ("imposter",),
 }
 
+# Field jargon that must never be "corrected" into a nearby index word ("saas" is not "slas").
+JARGON = frozenset(
+    """
+    saas paas iaas b2b b2c b2b2c d2c dtc api apis sdk sql nosql etl crm erp wms tms oms sla slas
+    okr okrs kpi kpis nps csat ces mrr arr arpu ltv cac dau mau wau gmv aov roi p&l pnl mvp mlp
+    prd prds brd ux ui cx qa uat ab a/b rice moscow kano jtbd gtm pmf tam sam som icp sop s&op
+    agile scrum kanban jira asana figma miro notion looker tableau amplitude mixpanel heap
+    llm llms genai ai ml rag gpt chatgpt copilot pmp prince2 csm cspo pmi cpim cscp apics
+    lean sixsigma 3pl 4pl ltl ftl otif dc dcs fba sku skus rfp rfq po pos capex opex apm apms
+    tpm tpms gpm spm pmm pmms cpo vp svp ceo cto coo cfo ic ics faang maang mba emba
+    """.split()
+)
+
 # Words that mark a question as being about careers in product and operations. A question with
 # none of them (after typo correction) is declined however well its other words match, so "best
 # running shoes for beginners" does not land on a snippet that happens to say "beginners".

@@ -17,6 +17,7 @@ async def test_best_snippet_first_with_related_and_actions(bot):
 async def test_typos_and_abbreviations_still_match(bot):
     reply = await bot.handle(member(), "prodct teardwn exampel")
     assert reply.title == "Write a product teardown"
+    assert reply.context.startswith('Did you mean "product teardown')
     reply = await bot.handle(member(), "how to network with PMs")
     assert reply.title == "Coffee chats that PMs enjoy"
 
