@@ -76,7 +76,7 @@ def test_a_taken_port_is_one_clear_line_and_exit_2(env):
         )  # fmt: skip
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
-    assert f"Cannot serve the web pages on 127.0.0.1:{port}" in result.stderr
+    assert f"could not listen on 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
 
 
