@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -96,8 +97,9 @@ def test_the_console_serves_the_pages_and_prints_the_address(env):
     assert f"Web pages: http://127.0.0.1:{port}" in out
 
 
-async def test_the_dashboard_link_from_the_console_signs_in_once(runtime, tmp_path):
+async def test_the_dashboard_link_from_the_console_signs_in_once(runtime, clock):
     """`dashboard` as a console moderator prints a link; it signs in once, then is refused."""
+    clock.current = datetime.now(UTC)  # the console process runs on the real clock
     server = TestServer(web_application(runtime.facade, WebOptions()), host="127.0.0.1")
     async with TestClient(server) as client:
         address = str(server.make_url("")).rstrip("/")
