@@ -6,7 +6,7 @@ import asyncio
 import functools
 import importlib
 import logging
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -46,6 +46,7 @@ from bot.storage.preflight import (
 from bot.storage.repositories import build_repositories
 
 if TYPE_CHECKING:  # imported when a listener is made: one-shot commands never need them
+    from aiohttp import web
     from prometheus_client import CollectorRegistry
 
     from bot.http_listener import HttpListener
@@ -134,6 +135,9 @@ async def build_runtime(
             ranking=RankingConfig(answer_threshold=settings.answer_threshold),
             encoder=build_encoder(settings.semantic_model, settings.cache_dir),
         )
+        # Links in chat point at the public address even from a process that serves no pages.
+        facade.web_links.base = facade.web_links.public = settings.public_url
+        facade.portfolios.enabled = settings.public_portfolios
         if warm:
             await facade.warm_up()
         yield Runtime(settings, knowledge, engine, repositories, facade, clock, deliveries)
@@ -255,6 +259,14 @@ async def serve(
                 await item.stop()
             except Exception:
                 log.exception("error while stopping %s", type(item).__name__)
+
+
+def web_routes(runtime: Runtime) -> Callable[[web.Application], None]:
+    """The web pages, to mount on the process's HTTP listener."""
+    from bot.web_adapter import WebOptions, register_web
+
+    options = WebOptions(public_url=runtime.settings.public_url)
+    return lambda app: register_web(app, runtime.facade, options)
 
 
 def background_services(runtime: Runtime) -> list[BackgroundService]:

@@ -32,6 +32,7 @@ from bot.app import (
     serve,
     start_listener,
     watch_readiness,
+    web_routes,
 )
 from bot.catalog import ExportPlan, KnowledgeError, export_to_directory, load_knowledge
 from bot.core.library import merge
@@ -39,6 +40,8 @@ from bot.core.models import Actor, Platform
 from bot.core.ranking import Explanation
 from bot.settings import Settings, SettingsError, load_settings
 
+DEFAULT_WEB_PORT = 8765
+"""`pmadvice web` without PMADVICE_HTTP_PORT; `make run` serves the console's pages here too."""
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -134,6 +137,11 @@ def _parser() -> argparse.ArgumentParser:
     export.set_defaults(run=_knowledge_export)
 
     _nudges_parser(sub)
+
+    web_cmd = sub.add_parser("web", help="serve the web library and dashboard alone")
+    web_cmd.add_argument("--host", default=None, help="address to bind (PMADVICE_HTTP_HOST)")
+    web_cmd.add_argument("--port", type=int, default=None, help="port (PMADVICE_HTTP_PORT)")
+    web_cmd.set_defaults(run=_web)
     return parser
 
 
@@ -225,6 +233,7 @@ async def _serve(settings: Settings, platforms: list[str], options: dict[str, An
             services = [await load_factory(name)(runtime, dict(options)) for name in platforms]
             if listener is not None:
                 watch_readiness(listener, runtime, probe, services)
+                listener.mount(web_routes(runtime))
             await serve(runtime, services, [probe, *background_services(runtime)], stop, listener)
     finally:
         if lock is not None:
@@ -264,7 +273,11 @@ def _console(args: argparse.Namespace, settings: Settings) -> int:
             await probe.start()
             if listener is not None:
                 watch_readiness(listener, runtime, probe, [])
+                listener.mount(web_routes(runtime))
                 await start_listener(listener)
+                address = f"http://{listener.host}:{listener.bound_port}"
+                runtime.facade.web_links.base = settings.public_url or address
+                print(f"Web pages: {address} (moderators: `dashboard` sends a sign-in link)")
             try:
                 # Anything that came due while the bot was off shows up before the prompt.
                 with contextlib.suppress(TimeoutError):
@@ -300,6 +313,33 @@ async def _until_stopped(work: Any, stop: asyncio.Event) -> None:
             await task
     else:
         task.result()
+
+
+def _web(args: argparse.Namespace, settings: Settings) -> int:
+    port = args.port if args.port is not None else (settings.http_port or DEFAULT_WEB_PORT)
+    listener = http_listener(settings, port, host=args.host)
+    assert listener is not None
+
+    async def go() -> int:
+        stop = asyncio.Event()
+        _stop_on_signals(stop)
+        async with build_runtime(settings) as runtime:
+            listener.mount(web_routes(runtime))
+            try:
+                await start_listener(listener)
+            except StartupError as error:
+                print(error, file=sys.stderr)
+                return 2
+            address = f"http://{listener.host}:{listener.bound_port}"
+            runtime.facade.web_links.base = settings.public_url or address
+            print(f"Serving the web pages on {address}", flush=True)
+            try:
+                await stop.wait()
+            finally:
+                await listener.stop()
+        return 0
+
+    return asyncio.run(go())
 
 
 def _search(args: argparse.Namespace, settings: Settings) -> int:

@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     http_port: int | None = Field(default=None, ge=0, le=65535, alias="PMADVICE_HTTP_PORT")
     """Health, readiness, metrics (and Slack's HTTP mode, web pages) on this port."""
     metrics_token: SecretStr | None = Field(default=None, alias="PMADVICE_METRICS_TOKEN")
+    public_url: str | None = Field(default=None, alias="PMADVICE_PUBLIC_URL")
+    """The address members reach the web pages at; links in chat and on pages use it."""
+    public_portfolios: bool = Field(default=False, alias="PMADVICE_PUBLIC_PORTFOLIOS")
+    """Let members publish a page of the work they choose to show (off by default)."""
 
     slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
@@ -114,6 +118,15 @@ class Settings(BaseSettings):
         if parsed.get_backend_name() == "postgresql" and not parsed.database:
             raise ValueError("name the database: postgresql+asyncpg://user@host:5432/db")
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("http://", "https://")) or " " in value:
+            raise ValueError("use the address members open, e.g. https://pmadvice.example.org")
+        return value.rstrip("/")
 
     @field_validator("knowledge_dir")
     @classmethod

@@ -11,7 +11,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from bot.core.flood import Action, FloodControl, limited_reply
 from bot.core.library import SnippetLibrary
-from bot.core.models import Actor, SearchResult, Snippet
+from bot.core.models import Actor, QuestionEvent, SearchResult, Snippet
 from bot.core.ports import Clock, Repositories
 from bot.core.presenter import (
     about_reply,
@@ -75,9 +75,12 @@ class AdviceService:
                     buttons=(Button("Topics", "topics"),),
                 )
             await self._record_gap(query)
+            await self._repos.questions.add(QuestionEvent(self._clock.now(), answered=False))
             self._telemetry.question(False, time.perf_counter() - started)
             return decline_reply(query, knowledge, result.corrections)
         best, *related = (hit.snippet for hit in result.hits)
+        if not offset:
+            await self._repos.questions.add(QuestionEvent(self._clock.now(), True, best.id))
         if len(related) < 2:
             related.extend(await self._same_topic(best.id, best.topics, 2 - len(related)))
         reply = snippet_reply(

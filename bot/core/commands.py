@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from zoneinfo import available_timezones
 
 from bot.core.history import history_reply, revert_reply
-from bot.core.models import Actor
+from bot.core.models import Actor, WebRole
 from bot.core.reply import Reply
 from bot.core.text import clean_input
 from bot.core.validation import LINK_MAX, NOTE_MAX, QUERY_MAX, REASON_MAX
@@ -234,6 +234,11 @@ class MyData:
 
 
 @dataclass(frozen=True, slots=True)
+class Dashboard:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
 class Forget:
     confirmed: bool = False
 
@@ -255,7 +260,7 @@ Command = (
     Menu | Help | Ask | ListTopics | ShowTopic | ShowSnippet | Vote | Share | Subscribe | Pause
     | Resume | Unsubscribe | Challenge | Done | Skip | Restart | Progress | Suggest | Add | Edit
     | Retire | Review | Approve | ApproveEdited | Reject | Gaps | Stats | Export | About | History | Revert
-    | MyData | Forget | Remind | Usage
+    | MyData | Forget | Remind | Dashboard | Usage
 )  # fmt: skip
 
 Grammar = Callable[[str], "Command"]
@@ -780,7 +785,8 @@ SPECS = (
                 listed=False),
     CommandSpec("vote", Vote, lambda s, a, cmd: s.advice.vote(a, cmd.snippet_id, cmd.value),
                 "Rate a snippet", "vote <id> up|down", args=(_SNIPPET, _UP_DOWN), grammar=_vote, listed=False),
-    CommandSpec("share", Share, lambda s, a, cmd: s.advice.share(a, cmd.snippet_id),
+    CommandSpec("share", Share,
+                lambda s, a, cmd: _with_permalink(s, cmd.snippet_id, s.advice.share(a, cmd.snippet_id)),
                 "Post a snippet for the channel", "share <id>", args=(_SNIPPET,), grammar=_share, public=True,
                 needs_profile=_always, listed=False),
     CommandSpec(
@@ -819,7 +825,8 @@ SPECS = (
                 grammar=_bare_or(Skip(), "this week"), changes_home=True),
     CommandSpec("restart", Restart, lambda s, a, cmd: s.progress.restart(a),
                 "A review round with revision prompts once the track is finished", changes_home=True),
-    CommandSpec("progress", Progress, lambda s, a, cmd: s.progress.progress(a),
+    CommandSpec("progress", Progress,
+                lambda s, a, cmd: _with_own_page(s, a, s.progress.progress(a)),
                 "Your progress through the exercises"),
     CommandSpec(
         "suggest", Suggest, lambda s, a, cmd: s.review.suggest(a, cmd.draft),
@@ -894,6 +901,8 @@ SPECS = (
         args=(Arg("setting", ArgKind.TEXT, "on or off", True, high=3, choices=("on", "off")),),
         grammar=_remind, changes_home=True,
     ),
+    CommandSpec("dashboard", Dashboard, lambda s, a, cmd: s.web.link(a, WebRole.MODERATOR),
+                "A private one-time link to the moderators' web dashboard", audience=_MOD),
 )  # fmt: skip
 
 
@@ -903,6 +912,14 @@ async def _history_reply(services: Services, snippet_id: str) -> Reply:
 
 async def _revert_reply(services: Services, actor: Actor, snippet_id: str, target: str) -> Reply:
     return revert_reply(await services.history.revert(actor, snippet_id, target))
+
+
+async def _with_permalink(services: Services, snippet_id: str, reply: Awaitable[Reply]) -> Reply:
+    return services.web.with_permalink(snippet_id, await reply)
+
+
+async def _with_own_page(services: Services, actor: Actor, reply: Awaitable[Reply]) -> Reply:
+    return await services.web.with_own_page(actor, await reply)
 
 
 _BY_NAME: dict[str, CommandSpec[Any]] = {

@@ -10,12 +10,15 @@ from datetime import timedelta
 from bot.core import commands as c
 from bot.core import presenter
 from bot.core.advice import AdviceService
+from bot.core.browse import LibraryView
 from bot.core.context import new_request_id
 from bot.core.curation import CurationService
+from bot.core.dashboard import DashboardService
 from bot.core.flood import FloodControl, FloodLimits
 from bot.core.history import SnippetHistory
 from bot.core.library import SnippetLibrary, snippet_titled, snippets_matching
-from bot.core.models import Actor, Knowledge, SearchResult, Snippet, Topic, UserRef
+from bot.core.models import Actor, Knowledge, SearchResult, Snippet, Topic, UserRef, WebRole
+from bot.core.portfolio import Portfolios
 from bot.core.ports import Clock, DeliveryRepository, Exporter, Messenger, Repositories
 from bot.core.privacy import PrivacyService
 from bot.core.progress import ProgressService
@@ -26,6 +29,7 @@ from bot.core.review import ReviewWorkflow
 from bot.core.semantic import TextEncoder
 from bot.core.services import Services
 from bot.core.telemetry import NO_TELEMETRY, Telemetry
+from bot.core.web_access import WebAccess, WebLinks, WebSignIn
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +81,11 @@ class PmAdvice:
             flood=self.flood,
         )
         self.reports = Reports(self.library, repositories, clock, exporter, self.progress)
+        self.browse = LibraryView(self.library, repositories, clock)
+        self.dashboard = DashboardService(self.library, repositories, clock)
+        self.web = WebAccess(repositories.web, clock)
+        self.web_links = WebLinks()
+        self.portfolios = Portfolios(knowledge, repositories, clock, enabled=False)
 
     @property
     def _services(self) -> Services:
@@ -91,6 +100,7 @@ class PmAdvice:
             self.clock,
             self.history,
             self.privacy,
+            WebSignIn(self.web, self.web_links),
         )
 
     @property
@@ -134,6 +144,10 @@ class PmAdvice:
     async def overview(self, actor: Actor, gaps: int = 5) -> Overview:
         """What the member's home screen shows (and the queues, for moderators)."""
         return await self.reports.overview(actor, gaps)
+
+    async def web_sign_in(self, actor: Actor, role: WebRole) -> Reply:
+        """A private one-time link to the dashboard (moderators) or the member's own page."""
+        return await WebSignIn(self.web, self.web_links).link(actor, role)
 
     async def handle(self, actor: Actor, text: str) -> Reply:
         """Run what the member typed after /pmadvice (or a button's command)."""

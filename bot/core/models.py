@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 
 class Platform(enum.StrEnum):
@@ -335,3 +335,89 @@ class SearchResult:
     @property
     def declined(self) -> bool:
         return not self.hits
+
+
+# -- read models for the web library and the moderators' dashboard ----------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionEvent:
+    """One question asked in chat, counted without its text or its author."""
+
+    at: datetime
+    answered: bool
+    snippet_id: str | None = None
+    """The snippet given as the answer; None when declined."""
+
+
+@dataclass(frozen=True, slots=True)
+class DayQuestions:
+    day: date
+    answered: int
+    declined: int
+
+
+@dataclass(frozen=True, slots=True)
+class DayVotes:
+    day: date
+    up: int
+    down: int
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformNudges:
+    platform: str
+    sent: int
+    failed: int
+    paused: int
+    """Subscriptions paused now (by the member, or after their DMs failed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrackReach:
+    """How far members got through the first round of the exercise track."""
+
+    recorded: dict[int, int]
+    """Number of exercises a member recorded (done or skipped) -> how many members."""
+    outcomes: dict[str, tuple[int, int]]
+    """Exercise id -> (done, skipped) among first-round entries."""
+
+
+class WebRole(enum.StrEnum):
+    MODERATOR = "moderator"
+    """The dashboard."""
+    MEMBER = "member"
+    """The member's own page."""
+
+
+@dataclass(frozen=True, slots=True)
+class WebLink:
+    """A one-time sign-in link, stored by the hash of its token."""
+
+    token_hash: str
+    user: UserRef
+    role: WebRole
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WebSession:
+    token_hash: str
+    user: UserRef
+    role: WebRole
+    created_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Portfolio:
+    """The handed-in exercises a member chose to show on a public page."""
+
+    user: UserRef
+    slug: str
+    """The page's unguessable address."""
+    items: frozenset[str]
+    """`<round>:<exercise id>` of each entry shown."""
+    updated_at: datetime

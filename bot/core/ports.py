@@ -9,24 +9,32 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Protocol, runtime_checkable
 
 from bot.core.models import (
     AuditEntry,
+    DayQuestions,
+    DayVotes,
     Erasure,
     GapCount,
     MemberData,
     NewSuggestion,
     PauseSpan,
+    PlatformNudges,
+    Portfolio,
     ProgressEntry,
+    QuestionEvent,
     SnippetRevision,
     Subscription,
     SubscriptionStatus,
     Suggestion,
     SuggestionStatus,
+    TrackReach,
     UserRef,
     VoteTally,
+    WebLink,
+    WebSession,
 )
 from bot.core.reply import Reply
 
@@ -180,6 +188,72 @@ class MemberRepository(Protocol):
         ...
 
 
+class QuestionLogRepository(Protocol):
+    async def add(self, event: QuestionEvent) -> None:
+        """Count one question: answered (and by which snippet) or declined. No text, no user."""
+        ...
+
+
+class ReportRepository(Protocol):
+    """Read-only aggregates for the moderators' dashboard; every count is since `since`."""
+
+    async def questions_per_day(self, since: datetime) -> list[DayQuestions]: ...
+
+    async def votes_per_day(self, since: datetime) -> list[DayVotes]: ...
+
+    async def subscribers_per_day(self, since: datetime) -> dict[date, int]:
+        """New subscriptions by the UTC day they were created."""
+        ...
+
+    async def done_per_day(self, since: datetime) -> dict[date, int]:
+        """Exercises marked done by UTC day."""
+        ...
+
+    async def nudges_by_platform(self, since: datetime) -> list[PlatformNudges]: ...
+
+    async def snippet_uses(self, since: datetime) -> dict[str, int]:
+        """How often each snippet was the answer to a question."""
+        ...
+
+    async def track_reach(self) -> TrackReach: ...
+
+
+class WebAccessRepository(Protocol):
+    """What the web pages keep: one-time sign-in links and browser sessions (stored by the
+    hash of their token), and members' optional public portfolios."""
+
+    async def add_link(self, link: WebLink) -> None: ...
+
+    async def find_link(self, token_hash: str) -> WebLink | None: ...
+
+    async def redeem_link(self, token_hash: str, now: datetime) -> WebLink | None:
+        """Mark an unused, unexpired link used and return it; None (and nothing changed)
+        when it is unknown, used or expired. Two redeemers of one link: exactly one wins."""
+        ...
+
+    async def add_session(self, session: WebSession) -> None: ...
+
+    async def find_session(self, token_hash: str, now: datetime) -> WebSession | None:
+        """The unexpired session with that hash."""
+        ...
+
+    async def end_session(self, token_hash: str) -> None: ...
+
+    async def purge(self, before: datetime) -> int:
+        """Delete links and sessions that expired before `before`."""
+        ...
+
+    async def portfolio(self, user: UserRef) -> Portfolio | None: ...
+
+    async def portfolio_at(self, slug: str) -> Portfolio | None: ...
+
+    async def save_portfolio(self, portfolio: Portfolio) -> None:
+        """Insert or replace the member's one portfolio."""
+        ...
+
+    async def delete_portfolio(self, user: UserRef) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Repositories:
     subscriptions: SubscriptionRepository
@@ -191,6 +265,9 @@ class Repositories:
     unanswered: UnansweredRepository
     flood: FloodRepository
     members: MemberRepository
+    questions: QuestionLogRepository
+    reports: ReportRepository
+    web: WebAccessRepository
 
 
 class SendStatus(enum.StrEnum):

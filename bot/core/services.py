@@ -16,6 +16,7 @@ from bot.core.progress import ProgressService
 from bot.core.reply import Reply
 from bot.core.reports import Reports
 from bot.core.review import ReviewWorkflow
+from bot.core.web_access import WebSignIn
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class Services:
     clock: Clock
     history: SnippetHistory
     privacy: PrivacyService
+    web: WebSignIn
 
     async def help(self, actor: Actor) -> Reply:
         return help_reply(actor.is_moderator)

@@ -39,6 +39,7 @@ from bot.core.ports import (
 )
 from bot.core.schedule import is_reminder_week
 from bot.core.text import normalise_question
+from bot.storage.memory_web import FakeQuestionLog, FakeReports, FakeWebAccess
 
 UNANSWERED_TEXT_LIMIT = 500
 
@@ -196,12 +197,18 @@ class FakeFeedback:
     def __init__(self) -> None:
         self.votes: dict[tuple[UserRef, str], int] = {}
         self.votes_at: dict[tuple[UserRef, str], tuple[int, datetime]] = {}
+        self.cast_at: dict[tuple[UserRef, str], datetime] = {}
 
     async def vote(self, user: UserRef, snippet_id: str, value: int, at: datetime) -> None:
         if value not in (1, -1):
             raise ValueError(f"a vote is +1 or -1, not {value}")
         self.votes[(user, snippet_id)] = value
         self.votes_at[(user, snippet_id)] = (value, at)
+        self.cast_at[(user, snippet_id)] = at
+
+    def cast(self) -> list[tuple[str, int, datetime]]:
+        """(snippet id, value, when) of every vote as last cast."""
+        return [(sid, value, self.cast_at[(u, sid)]) for (u, sid), value in self.votes.items()]
 
     async def tallies(self) -> dict[str, VoteTally]:
         result: dict[str, VoteTally] = {}
@@ -359,6 +366,8 @@ def fake_repositories() -> Repositories:
     suggestions = FakeSuggestions(revisions)
     feedback = FakeFeedback()
     flood = FakeFlood()
+    subscriptions, progress, feedback = FakeSubscriptions(), FakeProgress(), FakeFeedback()
+    questions = FakeQuestionLog()
     return Repositories(
         subscriptions=subscriptions,
         progress=progress,
@@ -369,6 +378,9 @@ def fake_repositories() -> Repositories:
         unanswered=FakeUnanswered(),
         flood=flood,
         members=FakeMembers(subscriptions, progress, revisions, suggestions, feedback, flood),
+        questions=questions,
+        reports=FakeReports(questions, subscriptions, progress, feedback.cast),
+        web=FakeWebAccess(),
     )
 
 

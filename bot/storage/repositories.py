@@ -51,6 +51,7 @@ from bot.storage.tables import (
     UnansweredQueryRow,
     UserRow,
 )
+from bot.storage.web import SqlQuestionLog, SqlReports, SqlWebAccess
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -704,4 +705,7 @@ def build_repositories(engine: AsyncEngine, clock: Clock | None = None) -> Repos
         unanswered=SqlUnansweredRepository(sessions),
         flood=SqlFloodRepository(sessions),
         members=SqlMemberRepository(sessions),
+        questions=SqlQuestionLog(sessions),
+        reports=SqlReports(sessions),
+        web=SqlWebAccess(sessions),
     )

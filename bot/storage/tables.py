@@ -305,4 +305,76 @@ class UnansweredQueryRow(Base):
     at: Mapped[datetime]
 
 
+class QuestionLogRow(Base):
+    """One question asked in chat: answered (by which snippet) or declined. No text, no
+    member: the dashboard counts questions, it does not watch people."""
+
+    __tablename__ = "question_log"
+    __table_args__ = (Index(None, "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime]
+    answered: Mapped[bool] = mapped_column(Boolean)
+    snippet_id: Mapped[str | None] = mapped_column(String(ID))
+
+
+WEB_ROLES = ("moderator", "member")
+
+
+class WebLinkRow(Base):
+    """A one-time sign-in link; only the SHA-256 of its token is stored."""
+
+    __tablename__ = "web_links"
+    __table_args__ = (
+        CheckConstraint(_one_of("role", WEB_ROLES), name="role"),
+        Index(None, "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    workspace: Mapped[str] = mapped_column(String(ID))
+    user_id: Mapped[str] = mapped_column(String(ID))
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class WebSessionRow(Base):
+    """A signed-in browser; only the SHA-256 of its cookie's token is stored."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (
+        CheckConstraint(_one_of("role", WEB_ROLES), name="role"),
+        Index(None, "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    workspace: Mapped[str] = mapped_column(String(ID))
+    user_id: Mapped[str] = mapped_column(String(ID))
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class PortfolioRow(Base):
+    """A member's public portfolio page (only when the admin turns the feature on): the
+    unguessable address and which handed-in exercises it shows."""
+
+    __tablename__ = "portfolios"
+    __table_args__ = (UniqueConstraint("platform", "workspace", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(32), unique=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    workspace: Mapped[str] = mapped_column(String(ID))
+    user_id: Mapped[str] = mapped_column(String(ID))
+    items: Mapped[list[str]] = mapped_column(JSON)
+    """`<round>:<exercise id>` of each entry shown."""
+    updated_at: Mapped[datetime]
+
+
 from bot.storage import platform_tables as _platform_tables  # noqa: E402,F401  (registers them)

@@ -39,6 +39,7 @@ async def test_moderator_group_is_hidden_by_default_and_guild_only(fake: FakeDis
         "gaps",
         "stats",
         "export",
+        "dashboard",
     }
 
 
