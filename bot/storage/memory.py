@@ -286,6 +286,7 @@ class FakeMembers:
         self.feedback = feedback
         self.flood = flood
         self.deliveries: FakeDeliveries | None = None
+        self.web: FakeWebAccess | None = None
 
     async def collect(self, user: UserRef) -> MemberData:
         deliveries = [] if self.deliveries is None else [
@@ -355,6 +356,9 @@ class FakeMembers:
                 anonymised += 1
         if known:
             deleted += 1  # the member's own row, as the SQL has it
+        if self.web is not None:
+            # Web rows name the member directly, with no member row of their own.
+            deleted += self.web.erase(user)
         return Erasure(deleted=deleted, anonymised=anonymised)
 
 
@@ -368,6 +372,8 @@ def fake_repositories() -> Repositories:
     flood = FakeFlood()
     subscriptions, progress, feedback = FakeSubscriptions(), FakeProgress(), FakeFeedback()
     questions = FakeQuestionLog()
+    members = FakeMembers(subscriptions, progress, revisions, suggestions, feedback, flood)
+    web = members.web = FakeWebAccess()
     return Repositories(
         subscriptions=subscriptions,
         progress=progress,
@@ -377,10 +383,10 @@ def fake_repositories() -> Repositories:
         feedback=feedback,
         unanswered=FakeUnanswered(),
         flood=flood,
-        members=FakeMembers(subscriptions, progress, revisions, suggestions, feedback, flood),
+        members=members,
         questions=questions,
         reports=FakeReports(questions, subscriptions, progress, feedback.cast),
-        web=FakeWebAccess(),
+        web=web,
     )
 
 

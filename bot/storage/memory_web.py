@@ -169,3 +169,14 @@ class FakeWebAccess:
 
     async def delete_portfolio(self, user: UserRef) -> None:
         self.portfolios.pop(user, None)
+
+    def erase(self, user: UserRef) -> int:
+        """Delete the member's links, sessions and portfolio (part of erasing the member)."""
+        links = [h for h, link in self.links.items() if link.user == user]
+        sessions = [h for h, s in self.sessions.items() if s.user == user]
+        for h in links:
+            del self.links[h]
+        for h in sessions:
+            del self.sessions[h]
+        portfolio = self.portfolios.pop(user, None)
+        return len(links) + len(sessions) + (portfolio is not None)

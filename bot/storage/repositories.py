@@ -44,12 +44,15 @@ from bot.storage.tables import (
     FeedbackVoteRow,
     FloodCounterRow,
     PauseRow,
+    PortfolioRow,
     ProgressRow,
     SnippetRevisionRow,
     SubscriptionRow,
     SuggestionRow,
     UnansweredQueryRow,
     UserRow,
+    WebLinkRow,
+    WebSessionRow,
 )
 from bot.storage.web import SqlQuestionLog, SqlReports, SqlWebAccess
 
@@ -666,6 +669,17 @@ class SqlMemberRepository:
                     deleted += int(gone.rowcount)  # type: ignore[attr-defined]
                 await session.execute(delete(UserRow).where(UserRow.id == row.id))
                 deleted += 1
+            # The web pages' rows name the member directly rather than through `users`.
+            web_tables: tuple[Any, ...] = (WebLinkRow, WebSessionRow, PortfolioRow)
+            for web_table in web_tables:
+                gone = await session.execute(
+                    delete(web_table).where(
+                        web_table.platform == user.platform,
+                        web_table.workspace == user.workspace,
+                        web_table.user_id == user.user_id,
+                    )
+                )
+                deleted += int(gone.rowcount)  # type: ignore[attr-defined]
             for model, prefix in (
                 (SuggestionRow, "author"),
                 (SuggestionRow, "decided_by"),

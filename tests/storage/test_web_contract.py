@@ -16,6 +16,7 @@ from bot.core.models import (
     QuestionEvent,
     Subscription,
     SubscriptionStatus,
+    UserRef,
     WebLink,
     WebRole,
     WebSession,
@@ -146,3 +147,25 @@ async def test_a_portfolio_is_saved_found_by_its_address_and_deleted(repositorie
     assert await web.portfolio(BOB) is None
     await web.delete_portfolio(ALICE)
     assert await web.portfolio(ALICE) is None
+
+
+async def test_erasing_a_member_deletes_their_links_sessions_and_portfolio(
+    repositories: Repositories,
+):
+    web = repositories.web
+    await web.add_link(link("f" * 64))
+    await web.add_session(WebSession("g" * 64, ALICE, WebRole.MEMBER, at(0), at(8)))
+    await web.save_portfolio(Portfolio(ALICE, "slug-a", frozenset({"1:ex-1"}), at(0)))
+    await web.add_session(WebSession("h" * 64, BOB, WebRole.MEMBER, at(0), at(8)))
+    await web.save_portfolio(Portfolio(BOB, "slug-b", frozenset({"1:ex-1"}), at(0)))
+
+    erased = await repositories.members.erase(ALICE, UserRef("erased", "", "0123456789abcdef"))
+
+    assert erased.deleted == 3
+    assert await web.find_link("f" * 64) is None
+    assert await web.find_session("g" * 64, at(1)) is None
+    assert await web.portfolio(ALICE) is None
+    assert await web.portfolio_at("slug-a") is None
+    # Nobody else's sign-in or page is touched.
+    assert await web.find_session("h" * 64, at(1)) is not None
+    assert await web.portfolio_at("slug-b") is not None
