@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -60,6 +61,12 @@ def attachment(output: str, name: str) -> str:
     return output[start:end] + "\n"
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def database(env: dict[str, str]) -> sqlite3.Connection:
     return sqlite3.connect(env["PMADVICE_DATABASE_URL"].split("///", 1)[1])
 
@@ -98,6 +105,13 @@ def test_a_member_gets_their_data_then_is_forgotten(env: dict[str, str]) -> None
     assert suggestion["title"] == "Retire a report nobody reads"
     assert suggestion["questions"] == ["which report should I stop"]
     assert data["votes"][0]["snippet_id"] == "whether-not-how"
+
+    # With the web pages served, `progress` leaves a sign-in link row that names the member.
+    with_pages = {**env, "PMADVICE_HTTP_PORT": str(free_port())}
+    out = pmadvice(with_pages, "console", "--user", "ada-lovelace", stdin="progress\n").stdout
+    assert "/signin/" in out
+    with database(env) as connection:
+        assert "web_links" in {table for table, _ in rows_mentioning(connection, "ada-lovelace")}
 
     out = pmadvice(
         env, "console", "--user", "ada-lovelace", stdin="forget\nforget confirm\n"
