@@ -244,6 +244,11 @@ class DashboardService:
         standings.sort(key=lambda s: (-s.uses, -(s.up - s.down), s.snippet_id))
         return standings
 
+    async def retired_ids(self) -> list[str]:
+        """Retired snippets that have a history to restore them from."""
+        state = await self._library.state()
+        return sorted(sid for sid in state.retired if sid in state.latest)
+
     async def funnel(self) -> list[FunnelStep]:
         reach = await self._repos.reports.track_reach()
         steps = []

@@ -178,13 +178,14 @@ def _when(at: datetime) -> str:
     return f"{at:%Y-%m-%d %H:%M} UTC"
 
 
-def _who(user: UserRef) -> str:
+def author_name(user: UserRef) -> str:
+    """Who made a revision, as moderators see it."""
     if user == GIT_AUTHOR:
         return "git"
     return user.user_id if user.platform == "console" else f"{user.platform}:{user.user_id}"
 
 
-_ACTION_WORDS = {
+ACTION_WORDS = {
     RevisionAction.YAML: "YAML version",
     RevisionAction.ADD: "added",
     RevisionAction.EDIT: "edited",
@@ -199,9 +200,9 @@ def history_reply(view: SnippetHistoryView | None, snippet_id: str) -> Reply:
         return Reply(body=f"There's no snippet `{snippet_id}`. Ids appear under every answer.")
     lines: list[str] = []
     for item in view.revisions[:HISTORY_SHOWN]:
-        what = _ACTION_WORDS[item.action]
+        what = ACTION_WORDS[item.action]
         note = f" ({item.note})" if item.note else ""
-        head = f"*{item.label}* {what}{note} · {_who(item.author)} · {_when(item.at)}"
+        head = f"*{item.label}* {what}{note} · {author_name(item.author)} · {_when(item.at)}"
         diffs = [f"  {c.field}: {short_diff(c)}" for c in item.changes[:3]]
         lines.append("\n".join([head, *diffs]))
     hidden = len(view.revisions) - HISTORY_SHOWN

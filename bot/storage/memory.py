@@ -311,6 +311,14 @@ class FakeMembers:
             audit=tuple(a for a in self.revisions.audit.rows if a.actor == user),
         )
 
+    def _erase_deliveries(self, user: UserRef) -> int:
+        if self.deliveries is None:
+            return 0
+        mine = [key for key, row in self.deliveries.rows.items() if row.user == user]
+        for key in mine:
+            del self.deliveries.rows[key]
+        return len(mine)
+
     async def erase(self, user: UserRef, alias: UserRef) -> Erasure:
         deleted = anonymised = 0
         if self.subscriptions.rows.pop(user, None) is not None:
@@ -323,11 +331,7 @@ class FakeMembers:
         before = len(self.progress.rows)
         self.progress.rows = [e for e in self.progress.rows if e.user != user]
         deleted += before - len(self.progress.rows)
-        if self.deliveries is not None:
-            mine = [key for key, row in self.deliveries.rows.items() if row.user == user]
-            for key in mine:
-                del self.deliveries.rows[key]
-            deleted += len(mine)
+        deleted += self._erase_deliveries(user)
         known = bool(deleted) or any(k[0] == user for k in self.flood.counts)
         known = known or any(k[0] == user for k in self.feedback.votes)
         self.flood.counts = {k: v for k, v in self.flood.counts.items() if k[0] != user}

@@ -13,7 +13,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from bot.core.facade import PmAdvice
-from bot.web_adapter import dashboard, library, member, signin
+from bot.web_adapter import dashboard, history, library, member, signin
 from bot.web_adapter.pages import STATIC, WEB, Handler, WebContext, WebOptions
 
 __all__ = ["WebOptions", "register_web", "web_application"]
@@ -39,6 +39,9 @@ def register_web(app: web.Application, facade: PmAdvice, options: WebOptions | N
     routes.add_get("/dashboard/snippets", dashboard.snippets)
     _get_and_post(routes, "/dashboard/snippets/new", dashboard.add_snippet)
     _get_and_post(routes, "/dashboard/snippets/{snippet_id}/edit", dashboard.edit_snippet)
+    routes.add_get("/dashboard/history", history.find)
+    routes.add_get("/dashboard/snippets/{snippet_id}/history", history.history)
+    routes.add_post("/dashboard/snippets/{snippet_id}/revert", history.revert)
     routes.add_get("/dashboard/challenge", dashboard.funnel)
     routes.add_get("/dashboard/review", dashboard.review)
     routes.add_post("/dashboard/review/{number}/approve", dashboard.approve)
@@ -51,6 +54,8 @@ def register_web(app: web.Application, facade: PmAdvice, options: WebOptions | N
     routes.add_post("/me/resume", member.resume)
     routes.add_post("/me/unsubscribe", member.unsubscribe)
     routes.add_post("/me/portfolio", member.publish)
+    routes.add_get("/me/data", member.download)
+    _get_and_post(routes, "/me/forget", member.forget)
     routes.add_get("/portfolio/{slug}", member.portfolio)
 
 

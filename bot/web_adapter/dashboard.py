@@ -130,11 +130,12 @@ async def gaps(request: web.Request) -> web.StreamResponse:
 
 @moderators
 async def snippets(request: web.Request) -> web.StreamResponse:
-    standings = await context(request).facade.dashboard.snippet_standings()
+    service = context(request).facade.dashboard
+    standings = await service.snippet_standings()
     voted_down = sorted((s for s in standings if s.down), key=lambda s: (-s.down, s.up))[:10]
     return page(
         request, "dashboard/snippets.html", private=True, standings=standings,
-        voted_down=voted_down, **await _nav(request),
+        voted_down=voted_down, retired=await service.retired_ids(), **await _nav(request),
     )  # fmt: skip
 
 

@@ -1,4 +1,5 @@
-"""A member's own page: their track, what they handed in, their streak and nudge settings."""
+"""A member's own page: their track, what they handed in, their streak, nudge settings, and
+their data: a copy to download, or erasing it (through the same privacy service as chat)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,16 @@ from bot.core.models import WebRole
 from bot.core.portfolio import item_key
 from bot.core.reply import Reply
 from bot.web_adapter.pages import (
+    CSRF,
     SESSION,
+    SESSION_COOKIE,
     actor_of,
     context,
     current_session,
     message,
     page,
     requires,
+    with_headers,
 )
 
 members = requires(WebRole.MEMBER)
@@ -114,3 +118,33 @@ async def unsubscribe(request: web.Request) -> web.StreamResponse:
     actor = actor_of(request[SESSION])
     reply = await context(request).facade.dispatch(actor, c.Unsubscribe())
     return await _page(request, reply)
+
+
+@members
+async def download(request: web.Request) -> web.StreamResponse:
+    """Everything stored about the member, the same JSON `mydata` sends in chat."""
+    reply = await context(request).facade.privacy.mydata(actor_of(request[SESSION]))
+    if reply.attachment is None:
+        raise web.HTTPNotFound()
+    response = web.Response(
+        text=reply.attachment.content,
+        content_type="application/json",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{reply.attachment.filename}"'},
+    )
+    return with_headers(response, private=True)
+
+
+@members
+async def forget(request: web.Request) -> web.StreamResponse:
+    """GET asks; only the POST of that page, with its confirmation and form token, erases."""
+    form = await request.post() if request.method == "POST" else None
+    if form is None or form.get("confirm") != "yes":
+        return page(request, "forget.html", private=True)
+    reply = await context(request).facade.privacy.forget(actor_of(request[SESSION]), True)
+    # The erase ended this browser's session too: show the result as a signed-out page.
+    del request[SESSION]
+    del request[CSRF]
+    response = message(request, reply.title, reply.body, status=200)
+    response.del_cookie(SESSION_COOKIE, path="/")
+    return response
