@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from markupsafe import escape
@@ -117,3 +118,60 @@ async def test_a_member_publishes_only_the_work_they_tick(member, runtime):
     off = await member.post("/me/portfolio", data={"csrf": token})
     assert "Portfolio page off" in await off.text()
     assert (await member.get(address.group(0))).status == 404
+
+
+async def test_my_data_downloads_as_the_same_json_as_mydata(member, runtime):
+    await runtime.facade.handle(MEMBER, "subscribe mon 09:00 Europe/Lisbon")
+    await runtime.facade.handle(MEMBER, "done https://example.com/my-teardown")
+
+    response = await member.get("/me/data")
+
+    assert response.status == 200
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    assert "pmadvice-my-data.json" in response.headers["Content-Disposition"]
+    assert response.headers["Cache-Control"] == "no-store"
+    downloaded = json.loads(await response.text())
+    chat = await runtime.facade.handle(MEMBER, "mydata")
+    assert chat.attachment is not None
+    expected = json.loads(chat.attachment.content)
+    assert {k: v for k, v in downloaded.items() if k != "exported_at"} == {
+        k: v for k, v in expected.items() if k != "exported_at"
+    }
+    assert downloaded["subscription"]["timezone"] == "Europe/Lisbon"
+    assert downloaded["progress"][0]["link"] == "https://example.com/my-teardown"
+
+
+async def test_erasing_asks_first_then_forgets_the_member_and_signs_them_out(member, runtime):
+    await runtime.facade.handle(MEMBER, "subscribe mon 09:00 Europe/Lisbon")
+    asked = await (await member.get("/me/forget")).text()
+    assert "Erase everything about you?" in asked
+    assert await runtime.repositories.subscriptions.get(MEMBER.user) is not None
+    form = Form.of(asked, "/me/forget")
+
+    without_confirmation = await member.post("/me/forget", data={"csrf": form.fields["csrf"]})
+    assert "Erase everything about you?" in await without_confirmation.text()
+    assert await runtime.repositories.subscriptions.get(MEMBER.user) is not None
+
+    done = await member.post("/me/forget", data=form.fields)
+
+    assert done.status == 200
+    assert "forgotten" in await done.text()
+    assert await runtime.repositories.subscriptions.get(MEMBER.user) is None
+    assert (await runtime.facade.privacy.collect(MEMBER.user)).progress == ()
+    # The session went with the rest: the page now asks to sign in.
+    assert (await member.get("/me")).status == 401
+
+
+async def test_erasing_without_the_form_token_is_refused(member, runtime):
+    await runtime.facade.handle(MEMBER, "subscribe mon 09:00 Europe/Lisbon")
+
+    refused = await member.post("/me/forget", data={"confirm": "yes"})
+
+    assert refused.status == 403
+    assert await runtime.repositories.subscriptions.get(MEMBER.user) is not None
+    assert (await member.get("/me")).status == 200
+
+
+async def test_privacy_actions_need_a_member_session(client):
+    assert (await client.get("/me/data")).status == 401
+    assert (await client.post("/me/forget", data={"confirm": "yes"})).status == 401
