@@ -7,6 +7,8 @@ Chromium these tests are skipped on a developer machine and fail in CI (`.ci/run
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -251,3 +253,72 @@ async def test_a_member_page_reads_on_a_phone(browser, site, runtime):
     assert overflow <= 0
     assert home_overflow <= 0
     assert tab.errors == []
+
+
+async def test_a_moderator_restores_an_earlier_revision_from_its_history(browser, site, runtime):
+    snippet = "whether-not-how"
+    shipped = (await runtime.facade.library.state()).index.get(snippet).title
+    body = (
+        "Before you plan how to build something, ask whether the problem is worth solving at "
+        "all: who has it, how often, and what it costs them today. Only then sketch how."
+    )
+    for title in ("First new title", "Second new title"):
+        await runtime.facade.handle(MODERATOR, f"edit {snippet} {title} | {body} | ops-vs-pm")
+    link = await sign_in_link(runtime, MODERATOR, WebRole.MODERATOR)
+    tab = await new_tab(browser, site)
+    await tab.page.goto(link)
+    await tab.page.get_by_role("button", name="Sign in").click()
+    await tab.page.wait_for_url("**/dashboard")
+
+    await tab.open("/dashboard/snippets")
+    await tab.page.get_by_label("A snippet's history, by id").fill(snippet)
+    await tab.page.get_by_role("button", name="Show history").click()
+    await tab.page.wait_for_url(f"**/dashboard/snippets/{snippet}/history")
+    heading = await tab.page.locator("h1").inner_text()
+    newest = await tab.page.locator("ol.history > li").first.get_attribute("id")
+    removed = await tab.page.locator("ol.history > li#r3 del").first.inner_text()
+    await tab.shot("dashboard-history")
+    await tab.page.get_by_role("button", name="Restore r1").click()
+    await tab.page.wait_for_load_state("load")
+    notice = await tab.page.get_by_role("status").inner_text()
+    await tab.open(f"/snippets/{snippet}")
+    public_title = await tab.page.locator("h1").inner_text()
+
+    assert heading == f"History of {snippet}"
+    assert newest == "r3"
+    assert removed == "First new title"
+    assert "Reverted" in notice
+    assert public_title == shipped
+    assert tab.errors == []
+
+
+async def test_a_member_downloads_their_data_then_erases_it(browser, site, runtime):
+    await runtime.facade.handle(MEMBER, "subscribe mon 09:00 Europe/Lisbon")
+    await runtime.facade.handle(MEMBER, "done https://example.com/my-teardown")
+    link = await sign_in_link(runtime, MEMBER, WebRole.MEMBER)
+    tab = await new_tab(browser, site)
+    await tab.page.goto(link)
+    await tab.page.get_by_role("button", name="Sign in").click()
+    await tab.page.wait_for_url("**/me")
+
+    async with tab.page.expect_download() as started:
+        await tab.page.get_by_role("link", name="Download my data (JSON)").click()
+    download = await started.value
+    data = json.loads(await asyncio.to_thread(Path(await download.path()).read_text, "utf-8"))
+    await tab.page.get_by_role("link", name="Erase my data…").click()
+    await tab.page.wait_for_url("**/me/forget")
+    asked = await tab.page.locator("h1").inner_text()
+    await tab.shot("me-forget")
+    await tab.page.get_by_role("button", name="Yes, erase my data").click()
+    await tab.page.wait_for_load_state("load")
+    done = await tab.page.locator("h1").inner_text()
+    after = await tab.open("/me")
+
+    assert download.suggested_filename == "pmadvice-my-data.json"
+    assert data["subscription"]["timezone"] == "Europe/Lisbon"
+    assert data["progress"][0]["link"] == "https://example.com/my-teardown"
+    assert asked == "Erase everything about you?"
+    assert done == "Done: you're forgotten"
+    assert after.status == 401
+    assert await runtime.repositories.subscriptions.get(MEMBER.user) is None
+    assert await runtime.repositories.progress.list_for(MEMBER.user) == []
