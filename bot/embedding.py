@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import json
 import logging
 import os
 import threading
@@ -25,6 +26,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from bot.core.scope import ScopeModel
 from bot.core.semantic import TextEncoder
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,8 @@ SAVE_AFTER = 64
 QUESTION_TEXTS = 2
 """A call with at most this many texts is a member's question (whole and question part)."""
 TOKENIZER = "tokenizers/l2_supercat_tokenizer_config.json"
+SCOPE_FILE = Path(__file__).resolve().parent / "data" / "scope-wordllama.json"
+"""The in-scope classifier for these vectors, written by benchmarks/calibrate.py."""
 
 
 class ModelMissing(RuntimeError):
@@ -66,7 +70,7 @@ class WordLlamaEncoder:
 
     name = "wordllama l2_supercat 256-d"
 
-    def __init__(self, cache_file: Path | None = None) -> None:
+    def __init__(self, cache_file: Path | None = None, scope: ScopeModel | None = None) -> None:
         self._lock = threading.Lock()
         self._tokenizer: Any = None
         self._weights: NDArray[np.float16] | None = None
@@ -78,8 +82,17 @@ class WordLlamaEncoder:
         """Words from the knowledge base, the only ones written to the cache file: members'
         questions are encoded one or two texts at a time and their words stay in memory."""
         self._unsaved = 0
+        self._scope = scope
+        self._scope_read = scope is not None
         if cache_file is not None:
             self._restore(cache_file)
+
+    def scope(self) -> ScopeModel | None:
+        """The shipped scope classifier (a few kilobytes, read on first use)."""
+        if not self._scope_read:
+            self._scope = read_scope(SCOPE_FILE)
+            self._scope_read = True
+        return self._scope
 
     def _restore(self, path: Path) -> None:
         """Words encoded by an earlier run; a missing or unreadable file is simply ignored."""
@@ -219,3 +232,28 @@ def build_encoder(name: str, cache_dir: Path | None = None) -> TextEncoder | Non
     if name != "wordllama":
         return None
     return WordLlamaEncoder(cache_dir / f"{MODEL_ID}.npz" if cache_dir else None)
+
+
+def read_scope(path: Path) -> ScopeModel | None:
+    """A scope classifier file, or None when it is missing or fitted for another model."""
+    try:
+        data = json.loads(path.read_text())
+        if data["encoder"] != MODEL_ID or len(data["weights"]) != DIMENSIONS:
+            return None
+        weights = np.asarray(data["weights"], dtype=np.float32)
+        return ScopeModel(weights=weights, bias=float(data["bias"]), encoder=MODEL_ID)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        log.warning("scope classifier %s not used: %s", path, error)
+        return None
+
+
+def write_scope(path: Path, weights: NDArray[np.float64], bias: float, about: str) -> None:
+    """Write a scope classifier for this encoder's vectors (used by benchmarks/calibrate.py)."""
+    data = {
+        "about": about,
+        "encoder": MODEL_ID,
+        "bias": round(float(bias), 6),
+        "weights": [round(float(w), 6) for w in weights],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=0) + "\n")

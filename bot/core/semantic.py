@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bot.core.models import Snippet
+from bot.core.scope import ScopeModel
 
 Vectors = NDArray[np.float32]
 ENCODE_BATCH = 4096
@@ -31,6 +32,10 @@ class TextEncoder(Protocol):
         ...
 
     def encode(self, texts: Sequence[str]) -> Vectors: ...
+
+    def scope(self) -> ScopeModel | None:
+        """The in-scope classifier fitted in this encoder's vector space, if there is one."""
+        ...
 
     def __hash__(self) -> int:
         """Encoders are compared by identity, so an index built with one can be reused."""
