@@ -1,6 +1,6 @@
 """Calibrate the answer/decline decision: the scope classifier and the answer model.
 
-    python benchmarks/calibrate.py [--knowledge DIR] [--folds 4] [--no-dev] [--dry-run]
+    python benchmarks/calibrate.py [--knowledge DIR] [--folds 4] [--with-dev] [--dry-run]
 
 1. The scope classifier (`bot/core/scope.py`) is an L2-regularised logistic regression over
    question vectors. In scope: the knowledge base's own example questions and the on-topic
@@ -10,11 +10,13 @@
    regularisation is chosen by cross-validated log-loss; the classifier fitted on all of its
    questions is written to `bot/data/scope-wordllama.json` (unless --dry-run).
 2. The answer model is a logistic model of the best snippet's lexical evidence and semantic
-   similarity, the field-vocabulary flag and the scope log-odds. Positives are example
-   questions asked of an index without them (fold k removes the k-th example question of every
-   snippet) and the on-topic training questions; negatives are the must-decline training
-   questions plus, unless --no-dev, the shared dev set's. Every scope log-odds it is fitted on
-   is out of fold: the classifier that scored a question never saw it.
+   similarity, the field-vocabulary flag, the scope log-odds and the closeness to out-of-scope
+   prototypes. Positives are example questions asked of an index without them (fold k removes
+   the k-th example question of every snippet) and the on-topic training questions; negatives
+   are the must-decline training questions (with --with-dev, the shared dev set's too; by
+   default the dev set stays unseen, so its numbers estimate unseen questions). Every scope
+   signal it is fitted on is out of fold: the classifier and prototypes that scored a question
+   never included it.
 3. The threshold is the highest one that declines at most FALSE_DECLINE_BUDGET of the positives.
 
 It prints the coefficients to put in `bot/core/ranking.py`, the AUC of each signal, and the
@@ -63,6 +65,8 @@ class Question:
     vectors: NDArray[np.float32] | None = None
     oof: float = 0.0
     """Scope log-odds from a classifier that did not see this question."""
+    oof_outside: float = 0.0
+    """Closeness to out-of-scope prototypes, none of which is this question."""
 
 
 def cases(path: Path) -> list[dict[str, Any]]:
@@ -103,27 +107,34 @@ def fit(x: Floats, y: Floats, l2: float = 1e-3, balanced: bool = False) -> Float
     return w
 
 
-def scope_model(w: Floats) -> ScopeModel:
-    return ScopeModel(weights=w[1:].astype(np.float32), bias=float(w[0]), encoder=MODEL_ID)
-
-
 def train_scope(questions: Sequence[Question], l2: float) -> ScopeModel:
-    # Each question once, by its whole vector; long ones also by their question part.
-    x = np.vstack([q.vectors for q in questions if q.vectors is not None]).astype(np.float64)
-    y = np.concatenate(
-        [np.full(len(q.vectors), float(q.in_scope)) for q in questions if q.vectors is not None]
+    # Each question by its whole vector; long ones also by their question part.
+    vectors = [q.vectors for q in questions if q.vectors is not None]
+    kept = [q for q in questions if q.vectors is not None]
+    x = np.vstack(vectors).astype(np.float64)
+    y = np.concatenate([np.full(len(v), float(q.in_scope)) for v, q in zip(vectors, kept)])
+    w = fit(x, y, l2, balanced=True)
+    outside = [(v, q.text) for v, q in zip(vectors, kept) if not q.in_scope]
+    return ScopeModel(
+        weights=w[1:].astype(np.float32),
+        bias=float(w[0]),
+        encoder=MODEL_ID,
+        prototypes=np.vstack([v for v, _ in outside]),
+        prototype_texts=tuple(text for v, text in outside for _ in range(len(v))),
     )
-    return scope_model(fit(x, y, l2, balanced=True))
 
 
-def out_of_fold(questions: Sequence[Question], folds: int, l2: float) -> Floats:
-    out = np.zeros(len(questions))
+def out_of_fold(questions: Sequence[Question], folds: int, l2: float) -> tuple[Floats, Floats]:
+    """Scope log-odds and closeness to out-of-scope prototypes, each from a fold that did not
+    see the question."""
+    logits, close = np.zeros(len(questions)), np.zeros(len(questions))
     for fold in range(folds):
         model = train_scope([q for q in questions if q.fold != fold], l2)
         for i, q in enumerate(questions):
             if q.fold == fold and q.vectors is not None:
-                out[i] = model.logit(q.vectors)
-    return out
+                logits[i] = model.logit(q.vectors)
+                close[i] = model.outside(q.vectors)[0]
+    return logits, close
 
 
 def log_loss(logits: Floats, y: Floats) -> float:
@@ -146,7 +157,7 @@ def held_out_positives(
     topics: dict[str, Topic],
     folds: int,
     encoder: WordLlamaEncoder,
-    oof: dict[tuple[int, int], float],
+    oof: dict[tuple[int, int], Question],
 ) -> tuple[list[Signals], list[tuple[str, bool, bool, bool]]]:
     """Signals and hits of each example question asked of an index without it."""
     features: list[Signals] = []
@@ -163,7 +174,10 @@ def held_out_positives(
             if fold >= len(snippet.questions):
                 continue
             question = snippet.questions[fold]
-            signals = dataclasses.replace(index.signals(question), scope=oof[doc, fold])
+            scored = oof[doc, fold]
+            signals = dataclasses.replace(
+                index.signals(question), scope=scored.oof, outside=scored.oof_outside
+            )
             features.append(signals)
             found = index.explain(question, limit=3)
             ids = [h.snippet.id for h in found.hits]
@@ -195,7 +209,7 @@ def main() -> None:
     parser.add_argument("--knowledge", type=Path, default=ROOT / "knowledge")
     parser.add_argument("--folds", type=int, default=4)
     parser.add_argument(
-        "--no-dev", action="store_true", help="leave the dev set's negatives out of calibration"
+        "--with-dev", action="store_true", help="add the dev set's negatives to calibration"
     )
     parser.add_argument(
         "--dry-run", action="store_true", help=f"do not write {SCOPE_FILE.relative_to(ROOT)}"
@@ -226,37 +240,42 @@ def main() -> None:
     scope_questions = [*example.values(), *extra]
     embed(encoder, scope_questions)
     y_scope = np.asarray([q.in_scope for q in scope_questions], dtype=np.float64)
-    losses = {l2: log_loss(out_of_fold(scope_questions, args.folds, l2), y_scope) for l2 in L2_GRID}
+    losses = {
+        l2: log_loss(out_of_fold(scope_questions, args.folds, l2)[0], y_scope) for l2 in L2_GRID
+    }
     l2 = min(losses, key=losses.__getitem__)
-    for question, logit in zip(
-        scope_questions, out_of_fold(scope_questions, args.folds, l2), strict=True
-    ):
+    logits, close = out_of_fold(scope_questions, args.folds, l2)
+    for question, logit, near in zip(scope_questions, logits, close, strict=True):
         question.oof = float(np.clip(logit, -LOGIT_LIMIT, LOGIT_LIMIT))
+        question.oof_outside = float(near)
     final = train_scope(scope_questions, l2)
 
     # The answer model's questions.
-    pos, hits = held_out_positives(
-        snippets, topics, args.folds, encoder, {key: q.oof for key, q in example.items()}
-    )
+    pos, hits = held_out_positives(snippets, topics, args.folds, encoder, example)
     index = SearchIndex(snippets, topics, encoder=encoder)
 
     def signals(question: Question) -> Signals:
-        return dataclasses.replace(index.signals(question.text), scope=question.oof)
+        return dataclasses.replace(
+            index.signals(question.text), scope=question.oof, outside=question.oof_outside
+        )
 
     pos += [signals(q) for q in extra if q.in_scope]
     neg = [signals(q) for q in extra if not q.in_scope]
     dev_cases = cases(SHARED_DEV)
-    if not args.no_dev:
+    if args.with_dev:
         dev_negatives = [Question(str(c["q"]), False, -1) for c in dev_cases if not c["expect"]]
         embed(encoder, dev_negatives)
         for q in dev_negatives:
             assert q.vectors is not None
             q.oof = final.logit(q.vectors)
+            q.oof_outside = final.outside(q.vectors)[0]
         neg += [signals(q) for q in dev_negatives]
     x = np.asarray([astuple(f) for f in pos + neg], dtype=np.float64)
     y = np.r_[np.ones(len(pos)), np.zeros(len(neg))]
-    bias, w_lex, w_sem, w_dom, w_scope = fit(x[:, :4], y)
-    model = AnswerModel(float(bias), float(w_lex), float(w_sem), float(w_dom), float(w_scope))
+    bias, w_lex, w_sem, w_dom, w_scope, w_out = fit(x[:, :5], y)
+    model = AnswerModel(
+        float(bias), float(w_lex), float(w_sem), float(w_dom), float(w_scope), float(w_out)
+    )
     unscoped = fit(x[:, :3], y)
     lexical_only = fit(x[:, :1], y)
     chance = np.asarray([model.probability(f) for f in pos + neg])
@@ -267,22 +286,28 @@ def main() -> None:
           + ", ".join(f"{k}: {v:.3f}" for k, v in losses.items()) + ")")  # fmt: skip
     print(f"answer model: positives {len(pos)} (example questions held out in {args.folds} "
           f"folds, own on-topic questions), negatives {len(neg)} "
-          f"({'own only' if args.no_dev else 'own and the dev set'})")  # fmt: skip
+          f"({'own and the dev set' if args.with_dev else 'own only'})")  # fmt: skip
     print(f"held-out example questions: hit@1 (same snippet) {np.mean([h[1] for h in hits]):.2f}, "
           f"hit@1 (shared topic) {np.mean([h[2] for h in hits]):.2f}, "
           f"hit@3 (shared topic) {np.mean([h[3] for h in hits]):.2f}")  # fmt: skip
     print("AUC answerable vs must-decline (scope log-odds out of fold):")
-    for label, column in (("lexical evidence", 0), ("semantic similarity", 1), ("scope", 3)):
-        print(f"  {label + ' alone':<34}{auc(x[y == 1, column], x[y == 0, column]):.3f}")
-    for label, columns in (("lexical + semantic + vocabulary", 3), ("+ known-word share", 5)):
-        if columns == 5:
-            x_known = x[:, [0, 1, 2, 4]]
-        else:
-            x_known = x[:, :columns]
-        w = fit(x_known, y)
-        z = x_known @ w[1:] + w[0]
-        print(f"  {label:<34}{auc(z[y == 1], z[y == 0]):.3f}")
-    print(f"  {'+ scope (used)':<34}{auc(p_pos, p_neg):.3f}")
+    alone = (("lexical evidence", 0), ("semantic similarity", 1), ("scope log-odds", 3))
+    for label, column in alone:
+        print(f"  {label + ' alone':<42}{auc(x[y == 1, column], x[y == 0, column]):.3f}")
+    near = x[:, 4]
+    print(f"  {'closeness to out-of-scope alone (reversed)':<42}"
+          f"{auc(-near[y == 1], -near[y == 0]):.3f}")  # fmt: skip
+    combinations = (
+        ("lexical + semantic + vocabulary", [0, 1, 2]),
+        ("  + known-word share (unused)", [0, 1, 2, 5]),
+        ("  + scope log-odds", [0, 1, 2, 3]),
+        ("  + closeness to out-of-scope", [0, 1, 2, 4]),
+    )
+    for label, columns in combinations:
+        w = fit(x[:, columns], y)
+        z = x[:, columns] @ w[1:] + w[0]
+        print(f"  {label:<42}{auc(z[y == 1], z[y == 0]):.3f}")
+    print(f"  {'  + both (used)':<42}{auc(p_pos, p_neg):.3f}")
     print("ROC of the fused chance (threshold: share of positives answered / negatives declined):")
     chosen = 0.0
     for t in np.round(np.arange(0.05, 0.96, 0.05), 2):
@@ -292,7 +317,7 @@ def main() -> None:
         print(f"  {t:.2f}  answered {tpr:.3f}  declined {tnr:.3f}")
     print(
         f"SCOPED_MODEL = AnswerModel(bias={bias:.2f}, lexical={w_lex:.2f}, semantic={w_sem:.2f}, "
-        f"domain={w_dom:.2f}, scope={w_scope:.2f})"
+        f"domain={w_dom:.2f},\n    scope={w_scope:.2f}, outside={w_out:.2f})"
     )
     print(
         f"SEMANTIC_MODEL = AnswerModel(bias={unscoped[0]:.2f}, lexical={unscoped[1]:.2f}, "
@@ -308,12 +333,11 @@ def main() -> None:
     if not args.dry_run:
         write_scope(
             SCOPE_FILE,
-            final.weights.astype(np.float64),
-            final.bias,
+            final,
             f"written by benchmarks/calibrate.py: logistic regression, L2 {l2}, "
             f"{len(scope_questions)} questions, seed {SEED}",
         )
-        print(f"wrote {SCOPE_FILE.relative_to(ROOT)}")
+        print(f"wrote {SCOPE_FILE.relative_to(ROOT)}: {final.prototypes.shape[0]} prototypes")
     # The decision as it would ship, on questions no part of it was fitted on.
     shipped = WordLlamaEncoder(scope=final)
     config = RankingConfig(scoped_model=model, answer_threshold=chosen)

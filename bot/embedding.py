@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import json
 import logging
 import os
 import threading
@@ -46,7 +45,7 @@ SAVE_AFTER = 64
 QUESTION_TEXTS = 2
 """A call with at most this many texts is a member's question (whole and question part)."""
 TOKENIZER = "tokenizers/l2_supercat_tokenizer_config.json"
-SCOPE_FILE = Path(__file__).resolve().parent / "data" / "scope-wordllama.json"
+SCOPE_FILE = Path(__file__).resolve().parent / "data" / "scope-wordllama.npz"
 """The in-scope classifier for these vectors, written by benchmarks/calibrate.py."""
 
 
@@ -237,23 +236,31 @@ def build_encoder(name: str, cache_dir: Path | None = None) -> TextEncoder | Non
 def read_scope(path: Path) -> ScopeModel | None:
     """A scope classifier file, or None when it is missing or fitted for another model."""
     try:
-        data = json.loads(path.read_text())
-        if data["encoder"] != MODEL_ID or len(data["weights"]) != DIMENSIONS:
-            return None
-        weights = np.asarray(data["weights"], dtype=np.float32)
-        return ScopeModel(weights=weights, bias=float(data["bias"]), encoder=MODEL_ID)
-    except (OSError, ValueError, KeyError, TypeError) as error:
+        with np.load(path, allow_pickle=False) as data:
+            if str(data["encoder"]) != MODEL_ID or data["weights"].shape != (DIMENSIONS,):
+                return None
+            return ScopeModel(
+                weights=data["weights"].astype(np.float32),
+                bias=float(data["bias"]),
+                encoder=MODEL_ID,
+                prototypes=data["prototypes"].astype(np.float32),
+                prototype_texts=tuple(str(t) for t in data["prototype_texts"]),
+            )
+    except (OSError, ValueError, KeyError) as error:
         log.warning("scope classifier %s not used: %s", path, error)
         return None
 
 
-def write_scope(path: Path, weights: NDArray[np.float64], bias: float, about: str) -> None:
+def write_scope(path: Path, model: ScopeModel, about: str) -> None:
     """Write a scope classifier for this encoder's vectors (used by benchmarks/calibrate.py)."""
-    data = {
-        "about": about,
-        "encoder": MODEL_ID,
-        "bias": round(float(bias), 6),
-        "weights": [round(float(w), 6) for w in weights],
-    }
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=0) + "\n")
+    with path.open("wb") as out:
+        np.savez_compressed(
+            out,
+            about=np.asarray(about),
+            encoder=np.asarray(model.encoder),
+            bias=np.asarray(model.bias),
+            weights=model.weights.astype(np.float32),
+            prototypes=model.prototypes.astype(np.float16),
+            prototype_texts=np.asarray(model.prototype_texts),
+        )

@@ -48,13 +48,15 @@ __all__ = [
 class Signals:
     """What the answer model reads: the best snippet's lexical evidence and semantic
     similarity; whether the question uses any of the field's vocabulary; the scope classifier's
-    log-odds that the question is about the field (0 without one); and the share of the
-    question's words the knowledge base has at all."""
+    log-odds that the question is about the field and its closeness to out-of-scope questions
+    (both 0 without a classifier); and the share of the question's words the knowledge base
+    has at all."""
 
     lexical: float
     semantic: float
     domain: bool
     scope: float
+    outside: float
     known: float
 
 
@@ -71,6 +73,7 @@ class AnswerModel:
     semantic: float
     domain: float
     scope: float = 0.0
+    outside: float = 0.0
 
     def probability(self, signals: Signals) -> float:
         z = (
@@ -79,11 +82,17 @@ class AnswerModel:
             + self.semantic * signals.semantic
             + self.domain * signals.domain
             + self.scope * signals.scope
+            + self.outside * signals.outside
         )
         return 1 / (1 + math.exp(-max(min(z, 50.0), -50.0)))
 
     def probabilities(
-        self, lexical: Floats, semantic: Floats, domain: bool, scope: float = 0.0
+        self,
+        lexical: Floats,
+        semantic: Floats,
+        domain: bool,
+        scope: float = 0.0,
+        outside: float = 0.0,
     ) -> Floats:
         z = (
             self.bias
@@ -91,19 +100,22 @@ class AnswerModel:
             + self.semantic * semantic
             + self.domain * domain
             + self.scope * scope
+            + self.outside * outside
         )
         return np.asarray(1 / (1 + np.exp(-np.clip(z, -50.0, 50.0))), dtype=np.float64)
 
 
 # Fitted by `python benchmarks/calibrate.py` on the shipped knowledge base.
-SCOPED_MODEL = AnswerModel(bias=-5.28, lexical=8.96, semantic=3.65, domain=1.03, scope=0.83)
-SEMANTIC_MODEL = AnswerModel(bias=-6.89, lexical=8.55, semantic=6.74, domain=1.79)
+SCOPED_MODEL = AnswerModel(
+    bias=-3.01, lexical=8.98, semantic=6.14, domain=1.64, scope=0.75, outside=-10.50
+)
+SEMANTIC_MODEL = AnswerModel(bias=-6.81, lexical=8.51, semantic=7.09, domain=1.88)
 """Used when the encoder has no scope classifier."""
-LEXICAL_MODEL = AnswerModel(bias=-3.29, lexical=11.44, semantic=0.0, domain=0.0)
+LEXICAL_MODEL = AnswerModel(bias=-2.94, lexical=11.30, semantic=0.0, domain=0.0)
 """Used when no encoder is wired in (tests of the lexical ranker, tools)."""
 
 
-DEFAULT_ANSWER_THRESHOLD = 0.45
+DEFAULT_ANSWER_THRESHOLD = 0.60
 """Chosen by `benchmarks/calibrate.py`; overridden by PMADVICE_ANSWER_THRESHOLD."""
 
 
@@ -162,6 +174,10 @@ class Explanation:
     """Whether the question uses any of the field's vocabulary."""
     scope: float | None
     """The scope classifier's chance that the question is about the field (None without one)."""
+    outside: float
+    """Mean cosine to the nearest out-of-scope prototypes (0 without a classifier)."""
+    nearest_outside: str
+    """The out-of-scope prototype closest to the question."""
     known: float
     """Share of the question's words the knowledge base has at all."""
     answerability: float
@@ -188,6 +204,8 @@ class _Evaluation:
     backgrounds: frozenset[str]
     domain: bool
     scope: float | None
+    outside: float
+    nearest_outside: str
     known: float
     reason: str = ""
 
@@ -265,8 +283,8 @@ class SearchIndex:
         encoder = self.semantic.encoder.name if self.semantic else "none (lexical only)"
         if found is None:
             return Explanation(
-                query, None, (), (), (), (), encoder, False, None, 0.0, 0.0, cfg.answer_threshold,
-                False,
+                query, None, (), (), (), (), encoder, False, None, 0.0, "", 0.0, 0.0,
+                cfg.answer_threshold, False,
                 "no words to match (only stop words, or nothing the index or the field "
                 "vocabulary knows)",
                 (),
@@ -313,6 +331,8 @@ class SearchIndex:
             encoder=encoder,
             domain=found.domain,
             scope=None if found.scope is None else probability(found.scope),
+            outside=found.outside,
+            nearest_outside=found.nearest_outside,
             known=found.known,
             answerability=best,
             threshold=cfg.answer_threshold,
@@ -325,12 +345,13 @@ class SearchIndex:
         """What the answer model reads for this query (for calibration)."""
         found = self._evaluate(query, (), prefilter=False)
         if found is None or not len(found.docs):
-            return Signals(0.0, 0.0, False, 0.0, 0.0)
+            return Signals(0.0, 0.0, False, 0.0, 0.0, 0.0)
         return Signals(
             float(found.lexical[0]),
             float(found.semantic[0]),
             found.domain,
             found.scope or 0.0,
+            found.outside,
             found.known,
         )
 
@@ -402,10 +423,11 @@ class SearchIndex:
         asked_terms = parsed[-1]
         originals = [t for t in asked_terms.terms if t.original]
         known = sum(self.lexical.knows(t.term) for t in originals) / max(len(originals), 1)
-        scope = None
+        scope, outside, nearest_outside = None, 0.0, ""
         if self._scope is not None and vectors is not None:
             scope = self._scope.logit(vectors)
-        chance = self._model.probabilities(lex, sem, domain, scope or 0.0)
+            outside, nearest_outside = self._scope.outside(vectors)
+        chance = self._model.probabilities(lex, sem, domain, scope or 0.0, outside)
         bonus = np.zeros(len(pool))
         for background in backgrounds:
             written_for = self._written_for.get(background)
@@ -429,6 +451,8 @@ class SearchIndex:
             backgrounds=backgrounds,
             domain=domain,
             scope=scope,
+            outside=outside,
+            nearest_outside=nearest_outside,
             known=known,
         )
         use_prefilter = cfg.domain_prefilter if prefilter is None else prefilter
