@@ -109,12 +109,11 @@ def fit(x: Floats, y: Floats, l2: float = 1e-3, balanced: bool = False) -> Float
 
 def train_scope(questions: Sequence[Question], l2: float) -> ScopeModel:
     # Each question by its whole vector; long ones also by their question part.
-    vectors = [q.vectors for q in questions if q.vectors is not None]
-    kept = [q for q in questions if q.vectors is not None]
-    x = np.vstack(vectors).astype(np.float64)
-    y = np.concatenate([np.full(len(v), float(q.in_scope)) for v, q in zip(vectors, kept)])
+    kept = [(q.vectors, q) for q in questions if q.vectors is not None]
+    x = np.vstack([v for v, _ in kept]).astype(np.float64)
+    y = np.concatenate([np.full(len(v), float(q.in_scope)) for v, q in kept])
     w = fit(x, y, l2, balanced=True)
-    outside = [(v, q.text) for v, q in zip(vectors, kept) if not q.in_scope]
+    outside = [(v, q.text) for v, q in kept if not q.in_scope]
     return ScopeModel(
         weights=w[1:].astype(np.float32),
         bias=float(w[0]),

@@ -423,10 +423,7 @@ class SearchIndex:
         asked_terms = parsed[-1]
         originals = [t for t in asked_terms.terms if t.original]
         known = sum(self.lexical.knows(t.term) for t in originals) / max(len(originals), 1)
-        scope, outside, nearest_outside = None, 0.0, ""
-        if self._scope is not None and vectors is not None:
-            scope = self._scope.logit(vectors)
-            outside, nearest_outside = self._scope.outside(vectors)
+        scope, outside, nearest_outside = self._scope_signals(vectors)
         chance = self._model.probabilities(lex, sem, domain, scope or 0.0, outside)
         bonus = np.zeros(len(pool))
         for background in backgrounds:
@@ -460,6 +457,14 @@ class SearchIndex:
             found.answerability = np.zeros_like(found.answerability)
             found.reason = "declined: no word of the question is in the field's vocabulary"
         return found
+
+    def _scope_signals(
+        self, vectors: NDArray[np.float32] | None
+    ) -> tuple[float | None, float, str]:
+        """The scope log-odds, the closeness to out-of-scope questions and the nearest one."""
+        if self._scope is None or vectors is None:
+            return None, 0.0, ""
+        return (self._scope.logit(vectors), *self._scope.outside(vectors))
 
     def _field_similarity(
         self, vectors: NDArray[np.float32], pool: NDArray[np.int64]
