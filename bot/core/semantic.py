@@ -73,9 +73,11 @@ class SemanticIndex:
         ]
         self._fields = np.concatenate(batches) if batches else np.zeros((0, 1), np.float16)
         whole = np.zeros((self._size, self._fields.shape[1]), dtype=np.float32)
-        for doc in range(self._size):
-            rows = self._fields[self._starts[doc] : self._starts[doc + 1]]
-            whole[doc] = rows.sum(axis=0, dtype=np.float32)
+        # Snippets with as many fields are summed together: a handful of operations in all.
+        for count in np.unique(self._counts).tolist():
+            docs = np.flatnonzero(self._counts == count)
+            rows = self._starts[docs][:, None] + np.arange(count)
+            whole[docs] = self._fields[rows].sum(axis=1, dtype=np.float32)
         norms = np.linalg.norm(whole, axis=1, keepdims=True)
         np.divide(whole, norms, out=whole, where=norms > 0)
         self._whole: Vectors = whole
