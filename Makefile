@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SHARED ?= ../shared
 
-.PHONY: run test lint typecheck contracts knowledge originality pytest eval bench clean
+.PHONY: run test test-lowest lock lint typecheck contracts knowledge originality pytest eval bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 run: $(VENV)/.installed
 	$(BIN)/pmadvice run
 
-test: lint typecheck contracts knowledge originality pytest
+test: lint typecheck contracts knowledge originality pytest test-lowest
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
@@ -51,4 +51,18 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/search.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(LOWEST) .mypy_cache .ruff_cache .pytest_cache
+
+# The declared minimum versions, tested: the suite again on the lowest release of every direct
+# dependency (uv keeps a download cache, so only the first run fetches them).
+LOWEST := .venv-lowest
+test-lowest: $(VENV)/.installed
+	rm -rf $(LOWEST)
+	$(BIN)/uv venv --quiet --python $(PYTHON) $(LOWEST)
+	$(BIN)/uv pip install --quiet --python $(LOWEST)/bin/python --resolution lowest-direct -e ".[dev]"
+	$(LOWEST)/bin/pytest -q -p no:cacheprovider
+
+# requirements.lock pins every runtime dependency for the image; refresh it after changing them.
+lock: $(VENV)/.installed
+	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --quiet \
+		--custom-compile-command "make lock" -o requirements.lock

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.catalog import YamlExporter, load_knowledge
 from bot.core.facade import PmAdvice
@@ -15,7 +21,10 @@ from bot.core.models import Knowledge
 from bot.core.nudges import NudgeEngine, NudgePolicy
 from bot.core.ports import Clock, Messenger, SystemClock
 from bot.core.ranking import RankingConfig
+from bot.core.telemetry import NO_TELEMETRY, Telemetry
 from bot.embedding import build_encoder
+from bot.observability.logs import configure_logging as _configure_logging
+from bot.observability.probe import DatabaseProbe
 from bot.runtime import (
     BackgroundService,
     PlatformFactory,
@@ -23,16 +32,29 @@ from bot.runtime import (
     Runtime,
     StartupError,
 )
-from bot.scheduling import NudgeScheduler
 from bot.settings import Settings
 from bot.storage.deliveries import SqlDeliveryRepository
 from bot.storage.engine import create_engine, is_sqlite
-from bot.storage.migrate import current, head, upgrade
+from bot.storage.preflight import (
+    DatabaseUnavailable,
+    applied_revision,
+    check_sqlite_writable,
+    ping,
+    shipped_head,
+    unreachable,
+)
 from bot.storage.repositories import build_repositories
+
+if TYPE_CHECKING:  # imported when a listener is made: one-shot commands never need them
+    from prometheus_client import CollectorRegistry
+
+    from bot.http_listener import HttpListener
+    from bot.scheduling import NudgeScheduler
 
 __all__ = [
     "BackgroundService",
     "DatabaseNotReady",
+    "DatabaseUnavailable",
     "PlatformFactory",
     "PlatformService",
     "Runtime",
@@ -48,21 +70,29 @@ class DatabaseNotReady(Exception):
     """The database schema is behind the code and must be migrated first."""
 
 
-def prepare_database(url: str) -> None:
+async def prepare_database(engine: AsyncEngine, url: str) -> None:
     """Bring an embedded SQLite database up to date; insist that PostgreSQL already is.
 
     Production databases are migrated explicitly (`pmadvice db upgrade`, run by the container
-    before the bot starts) so several processes never race to change the schema.
+    before the bot starts) so several processes never race to change the schema. A database
+    already at the shipped head costs one SELECT (Alembic is imported only to migrate).
     """
-    if is_sqlite(url):
-        upgrade(url)
+    want = shipped_head()
+    try:
+        have = await applied_revision(engine)
+    except (SQLAlchemyError, OSError, TimeoutError) as error:
+        raise unreachable(url, error) from None
+    if have == want:
         return
-    have, want = current(url), head()
-    if have != want:
-        raise DatabaseNotReady(
-            f"The database is at migration {have or 'none'} but this version needs {want}. "
-            "Run `pmadvice db upgrade` first."
-        )
+    if is_sqlite(url):
+        from bot.storage.migrate import upgrade
+
+        await asyncio.to_thread(upgrade, url)
+        return
+    raise DatabaseNotReady(
+        f"The database is at migration {have or 'none'} but this version needs {want}. "
+        "Run `pmadvice db upgrade` first."
+    )
 
 
 @asynccontextmanager
@@ -71,6 +101,7 @@ async def build_runtime(
     clock: Clock | None = None,
     messengers: Mapping[str, Messenger] | None = None,
     migrate: bool = True,
+    telemetry: Telemetry = NO_TELEMETRY,
     knowledge: Knowledge | None = None,
     warm: bool = True,
 ) -> AsyncIterator[Runtime]:
@@ -80,11 +111,14 @@ async def build_runtime(
     returns, so a bot's first question is answered as fast as any other; commands that never
     search pass False and never load the model."""
     knowledge = knowledge or load_knowledge(settings.knowledge_dir)
-    if migrate:
-        await asyncio.to_thread(prepare_database, settings.database_url)
-    engine = create_engine(settings.database_url)
+    url = settings.database_url
+    check_sqlite_writable(url)
+    engine = create_engine(url)
     clock = clock or SystemClock()
     try:
+        await ping(engine, url)
+        if migrate:
+            await prepare_database(engine, url)
         repositories = build_repositories(engine, clock)
         deliveries = SqlDeliveryRepository(engine)
         facade = PmAdvice(
@@ -94,6 +128,7 @@ async def build_runtime(
             YamlExporter(),
             messengers,
             deliveries=deliveries,
+            telemetry=telemetry,
             ranking=RankingConfig(answer_threshold=settings.answer_threshold),
             encoder=build_encoder(settings.semantic_model, settings.cache_dir),
         )
@@ -104,12 +139,74 @@ async def build_runtime(
         await engine.dispose()
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
-    )
-    for noisy in ("aiosqlite", "asyncio", "alembic.runtime.migration", "apscheduler"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+def configure_logging(level: str, style: str = "text", secrets: Iterable[str] = ()) -> None:
+    _configure_logging(level, style, secrets)
+
+
+def known_secrets(settings: Settings) -> list[str]:
+    """Every secret value this process was given, for the log redaction filter."""
+    values = [
+        getattr(settings, name).get_secret_value()
+        for name, field in type(settings).model_fields.items()
+        if field.annotation is not None
+        and "SecretStr" in str(field.annotation)
+        and getattr(settings, name) is not None
+    ]
+    password = make_url(settings.database_url).password
+    if password:
+        values.append(str(password))
+    return values
+
+
+def http_listener(
+    settings: Settings,
+    port: int | None = None,
+    registry: CollectorRegistry | None = None,
+    host: str | None = None,
+) -> HttpListener | None:
+    """The process's HTTP listener, if it should have one (a port set, or Slack over HTTP)."""
+    chosen = port if port is not None else settings.http_port
+    if chosen is None:
+        return None
+    from bot.http_listener import HttpListener
+
+    if "http_host" in settings.model_fields_set or host is None:
+        host = settings.http_host
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    return HttpListener(host, chosen, registry=registry, metrics_token=token)
+
+
+def watch_readiness(
+    listener: HttpListener,
+    runtime: Runtime,
+    probe: DatabaseProbe,
+    services: list[PlatformService],
+) -> None:
+    listener.add_readiness_check("database", lambda: probe.healthy)
+    listener.add_readiness_check("knowledge", lambda: bool(runtime.knowledge.snippets))
+    for service in services:
+        listener.add_readiness_check(service.platform, functools.partial(connected, service))
+
+
+async def start_listener(listener: HttpListener) -> None:
+    from bot.http_listener import ListenError
+
+    try:
+        await listener.start()
+    except ListenError as error:
+        raise StartupError(str(error)) from None
+
+
+def connected(service: PlatformService) -> bool:
+    """Whether a platform service is connected and taking commands."""
+    ready = getattr(service, "ready", None)
+    if ready is not None:
+        return bool(ready() if callable(ready) else ready)
+    client = getattr(service, "client", None)
+    is_ready, is_closed = getattr(client, "is_ready", None), getattr(client, "is_closed", None)
+    if callable(is_ready) and callable(is_closed):
+        return bool(is_ready()) and not bool(is_closed())
+    return True
 
 
 PLATFORM_FACTORIES: dict[str, str] = {
@@ -131,9 +228,11 @@ async def serve(
     services: list[PlatformService],
     background: list[BackgroundService],
     stop: asyncio.Event,
+    listener: HttpListener | None = None,
 ) -> None:
-    """Start every platform and background service, run until `stop` is set, then shut down."""
-    started: list[PlatformService | BackgroundService] = []
+    """Start every platform and background service, run until `stop` is set, then shut down:
+    the listener last in and first out, so a load balancer stops sending work at once."""
+    started: list[PlatformService | BackgroundService | HttpListener] = []
     try:
         for service in services:
             runtime.facade.register_messenger(service.platform, service.messenger)
@@ -143,7 +242,11 @@ async def serve(
         for task in background:
             await task.start()
             started.append(task)
+        if listener is not None:
+            await start_listener(listener)
+            started.append(listener)
         await stop.wait()
+        log.info("stopping: no new work; finishing what is in flight")
     finally:
         for item in reversed(started):
             try:
@@ -158,15 +261,17 @@ def background_services(runtime: Runtime) -> list[BackgroundService]:
 
 
 def nudge_scheduler(runtime: Runtime) -> NudgeScheduler:
+    from bot.scheduling import NudgeScheduler
+
     interval = timedelta(seconds=runtime.settings.nudge_tick_seconds)
-    return NudgeScheduler(nudge_engine(runtime), interval)
+    return NudgeScheduler(nudge_engine(runtime, runtime.facade.telemetry), interval)
 
 
 def nudge_grace(settings: Settings) -> timedelta:
     return timedelta(hours=settings.nudge_grace_hours)
 
 
-def nudge_engine(runtime: Runtime) -> NudgeEngine:
+def nudge_engine(runtime: Runtime, telemetry: Telemetry = NO_TELEMETRY) -> NudgeEngine:
     """The engine sends through `facade.messengers`, which `serve` fills as platforms start:
     members of a platform this process does not run stay pending for a process that does."""
     return NudgeEngine(
@@ -176,4 +281,5 @@ def nudge_engine(runtime: Runtime) -> NudgeEngine:
         messengers=runtime.facade.messengers,
         clock=runtime.clock,
         policy=NudgePolicy(grace=nudge_grace(runtime.settings)),
+        telemetry=telemetry,
     )

@@ -6,31 +6,45 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
+import os
+import shutil
 import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-
-from rich.console import Console
+from typing import TYPE_CHECKING, Any
 
 from bot import __version__
 from bot.app import (
     DatabaseNotReady,
+    DatabaseUnavailable,
     StartupError,
     background_services,
     build_runtime,
     configure_logging,
+    http_listener,
+    known_secrets,
     load_factory,
     nudge_engine,
     nudge_grace,
     nudge_scheduler,
     serve,
+    start_listener,
+    watch_readiness,
 )
 from bot.catalog import KnowledgeError, export_to_directory, load_knowledge
-from bot.console_adapter import ConsoleMessenger, ConsoleSession, console_user, terminal
 from bot.core.models import Actor, Platform
 from bot.core.ranking import Explanation
 from bot.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+log = logging.getLogger(__name__)
+
+SLACK_HTTP_PORT = 3000
+"""Where Slack's HTTP mode listens when neither --port nor PMADVICE_HTTP_PORT says."""
 
 FIRST_TICK_TIMEOUT = 10.0
 """Seconds the console waits for its first nudge tick before showing the prompt anyway."""
@@ -47,13 +61,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(error, file=sys.stderr)
         return 2
-    configure_logging(settings.log_level if not getattr(args, "quiet_logs", False) else "WARNING")
+    level = settings.log_level if not getattr(args, "quiet_logs", False) else "WARNING"
+    configure_logging(level, settings.log_format, known_secrets(settings))
     try:
         result: int = args.run(args, settings)
     except KnowledgeError as error:
-        print(f"The knowledge base has problems:\n{error}", file=sys.stderr)
+        print(
+            f"PMADVICE_KNOWLEDGE_DIR: the knowledge base at {settings.knowledge_dir} has "
+            f"problems; fix them (or point the variable at a valid knowledge folder):\n{error}",
+            file=sys.stderr,
+        )
         return 2
-    except DatabaseNotReady as error:
+    except (DatabaseNotReady, DatabaseUnavailable, StartupError) as error:
         print(error, file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -78,7 +97,13 @@ def _parser() -> argparse.ArgumentParser:
         help="auto (default) serves every platform with credentials, else the console",
     )
     run.add_argument("--http", action="store_true", help="Slack over HTTP instead of Socket Mode")
-    run.add_argument("--port", type=int, default=3000, help="HTTP port for --http")
+    run.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help="HTTP port for health, metrics and --http (default PMADVICE_HTTP_PORT; 3000 with "
+        "--http)",
+    )
     run.set_defaults(run=_run, user=None, mod=False, name="")
 
     console = sub.add_parser("console", help="talk to the bot in this terminal, no tokens needed")
@@ -142,6 +167,13 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     choice: str = args.platform
     if choice == "auto":
         platforms = _configured_platforms(settings)
+        if not platforms and not sys.stdin.isatty():
+            print(
+                "No platform is configured and there is no terminal for the console: set "
+                "SLACK_BOT_TOKEN or DISCORD_TOKEN (see .env.example), or run `pmadvice console`.",
+                file=sys.stderr,
+            )
+            return 2
         if not platforms:
             return _console(args, settings)
     elif choice == "console":
@@ -157,53 +189,116 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             return 2
     else:
         platforms = [choice]
-    options = {"http": args.http, "port": args.port}
+    port = args.port
+    if port is None and args.http and settings.http_port is None:
+        port = SLACK_HTTP_PORT
+    options: dict[str, Any] = {"http": args.http, "port": port}
     return asyncio.run(_serve(settings, platforms, options))
 
 
-async def _serve(settings: Settings, platforms: list[str], options: dict[str, object]) -> int:
-    stop = asyncio.Event()
+def _stop_on_signals(stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
     for signame in ("SIGINT", "SIGTERM"):
         with contextlib.suppress(NotImplementedError, AttributeError):
             loop.add_signal_handler(getattr(signal, signame), stop.set)
-    async with build_runtime(settings) as runtime:
-        try:
+
+
+async def _serve(settings: Settings, platforms: list[str], options: dict[str, Any]) -> int:
+    from bot.observability.metrics import PrometheusTelemetry
+    from bot.observability.probe import DatabaseProbe
+    from bot.storage.preflight import lock_sqlite
+
+    stop = asyncio.Event()
+    _stop_on_signals(stop)
+    lock = lock_sqlite(settings.database_url)
+    telemetry = PrometheusTelemetry()
+    # Slack's HTTP mode has always listened on all interfaces (PMADVICE_SLACK_HOST) unless
+    # PMADVICE_HTTP_HOST says otherwise.
+    host = os.environ.get("PMADVICE_SLACK_HOST", "0.0.0.0") if options.get("http") else None
+    listener = http_listener(settings, options.get("port"), telemetry.registry, host)
+    try:
+        async with build_runtime(settings, telemetry=telemetry) as runtime:
+            probe = DatabaseProbe(runtime.engine)
+            await runtime.facade.warm_up()
+            options["listener"] = listener
             services = [await load_factory(name)(runtime, dict(options)) for name in platforms]
-            await serve(runtime, services, background_services(runtime), stop)
-        except StartupError as error:
-            print(error, file=sys.stderr)
-            return 2
+            if listener is not None:
+                watch_readiness(listener, runtime, probe, services)
+            await serve(runtime, services, [probe, *background_services(runtime)], stop, listener)
+    finally:
+        if lock is not None:
+            lock.close()
+    log.info("stopped")
     return 0
 
 
 def _console(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.console_adapter import ConsoleMessenger, ConsoleSession, console_user
+    from bot.observability.metrics import PrometheusTelemetry
+    from bot.observability.probe import DatabaseProbe
+    from bot.storage.preflight import lock_sqlite
+
     user_id = args.user or settings.console_user
     actor = Actor(
         user=console_user(user_id),
         is_moderator=args.mod or user_id in settings.moderator_ids,
         display_name=args.name or user_id,
     )
+    telemetry = PrometheusTelemetry()
+    listener = http_listener(settings, getattr(args, "port", None), telemetry.registry)
 
     async def go() -> None:
-        async with build_runtime(settings) as runtime:
+        stop = asyncio.Event()
+        _stop_on_signals(stop)
+        async with build_runtime(settings, telemetry=telemetry) as runtime:
             session = ConsoleSession(runtime.facade.handle, runtime.facade.submit_form, actor)
             # Nudges for console members are delivered by printing them here.
             runtime.facade.register_messenger(
                 Platform.CONSOLE.value, ConsoleMessenger(session.console)
             )
             nudges = nudge_scheduler(runtime)
+            probe = DatabaseProbe(runtime.engine)
+            await runtime.facade.warm_up()
             await nudges.start()
+            await probe.start()
+            if listener is not None:
+                watch_readiness(listener, runtime, probe, [])
+                await start_listener(listener)
             try:
                 # Anything that came due while the bot was off shows up before the prompt.
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(nudges.first_tick_done.wait(), FIRST_TICK_TIMEOUT)
-                await session.run(sys.stdin)
+                await _until_stopped(session.run(sys.stdin), stop)
             finally:
+                if listener is not None:
+                    await listener.stop()
+                await probe.stop()
                 await nudges.stop()
 
-    asyncio.run(go())
+    lock = lock_sqlite(settings.database_url)
+    try:
+        asyncio.run(go())
+    finally:
+        if lock is not None:
+            lock.close()
     return 0
+
+
+async def _until_stopped(work: Any, stop: asyncio.Event) -> None:
+    """Run `work` until it ends or a signal asks us to stop (the reply in flight finishes
+    first: the session is cancelled only between lines, while it waits for input)."""
+    task = asyncio.ensure_future(work)
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    if not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    else:
+        task.result()
 
 
 def _search(args: argparse.Namespace, settings: Settings) -> int:
@@ -282,15 +377,31 @@ def format_explanation(found: Explanation) -> str:
 def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     from bot.storage.migrate import current, upgrade
 
-    upgrade(settings.database_url)
-    print(f"Database is at migration {current(settings.database_url)}.")
+    with _database_faults(settings.database_url):
+        upgrade(settings.database_url)
+        print(f"Database is at migration {current(settings.database_url)}.")
     return 0
+
+
+@contextlib.contextmanager
+def _database_faults(url: str) -> Any:
+    """Turn a database that cannot be reached or written into one line naming the setting."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.storage.preflight import check_sqlite_writable, unreachable
+
+    check_sqlite_writable(url)
+    try:
+        yield
+    except (SQLAlchemyError, OSError, TimeoutError) as error:
+        raise unreachable(url, error) from None
 
 
 def _db_current(args: argparse.Namespace, settings: Settings) -> int:
     from bot.storage.migrate import current, head
 
-    have, want = current(settings.database_url), head()
+    with _database_faults(settings.database_url):
+        have, want = current(settings.database_url), head()
     state = "up to date" if have == want else f"behind (latest is {want})"
     print(f"{have or 'empty'}: {state}")
     return 0 if have == want else 1
@@ -313,7 +424,19 @@ def _knowledge_export(args: argparse.Namespace, settings: Settings) -> int:
             revisions = await runtime.repositories.revisions.latest()
             return export_to_directory(root, revisions)
 
-    written = asyncio.run(go())
+    try:
+        if root.resolve() != settings.knowledge_dir.resolve() and not (root / "snippets").is_dir():
+            # A fresh folder (e.g. on the data volume) starts as a copy of the running base.
+            shutil.copytree(settings.knowledge_dir, root, dirs_exist_ok=True)
+        written = asyncio.run(go())
+    except PermissionError as error:
+        where = "--out" if args.out else "PMADVICE_KNOWLEDGE_DIR"
+        print(
+            f"{where}: cannot write {error.filename or root} (permission denied); export to a "
+            "writable folder, e.g. `pmadvice knowledge export --out /data/knowledge`.",
+            file=sys.stderr,
+        )
+        return 2
     if not written:
         print("No chat changes to export.")
     for path in written:
@@ -356,6 +479,8 @@ def _nudges_run_once(args: argparse.Namespace, settings: Settings) -> int:
         async with build_runtime(settings, warm=False) as runtime:
             # Only console members can be reached from here; the others stay pending for the
             # bot processes that run their platforms. With --json, DMs go to stderr.
+            from bot.console_adapter import ConsoleMessenger, terminal
+
             shown = _stderr_console() if args.json else terminal()
             runtime.facade.register_messenger(Platform.CONSOLE.value, ConsoleMessenger(shown))
             engine = nudge_engine(runtime)
@@ -380,4 +505,6 @@ def _nudges_run_once(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _stderr_console() -> Console:
+    from rich.console import Console
+
     return Console(file=sys.stderr, highlight=False, soft_wrap=True)

@@ -8,7 +8,9 @@ printed, so it can be piped and tested.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TextIO
@@ -133,7 +135,7 @@ class ConsoleSession:
                 self.console.print(Text(f"  current: {item.initial}", style="dim"))
             self.console.print(Text(prompt + ":", style="bold"))
             try:
-                typed = await asyncio.to_thread(_read_field, item.kind == FieldKind.PARAGRAPH)
+                typed = await _off_loop(_read_field, item.kind == FieldKind.PARAGRAPH)
                 values[item.name] = typed or item.initial
             except EOFError:
                 return Reply(body="Cancelled; nothing was saved.")
@@ -152,16 +154,42 @@ class ConsoleSession:
         while True:
             if interactive:
                 try:
-                    line = await asyncio.to_thread(input, "/pmadvice ")
+                    line = await _off_loop(input, "/pmadvice ")
                 except EOFError:
                     break
             else:
-                line = stream.readline()
+                line = await _off_loop(stream.readline)
                 if not line:
                     break
             if line.strip().lower() in EXIT_WORDS:
                 break
             await self.run_line(line, interactive)
+
+
+async def _off_loop(read: Callable[..., str], *args: object) -> str:
+    """Wait for input in a daemon thread: the event loop keeps serving (signals, the nudge
+    tick, the HTTP listener), and a stop does not hang on a read that never returns."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[str] = loop.create_future()
+
+    def settle(result: str | None, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result or "")
+
+    def reader() -> None:
+        try:
+            result, error = read(*args), None
+        except BaseException as exc:  # handed to the loop, e.g. EOFError
+            result, error = None, exc
+        with contextlib.suppress(RuntimeError):  # the loop has already closed
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=reader, name="console-input", daemon=True).start()
+    return await future
 
 
 def _read_field(paragraph: bool) -> str:

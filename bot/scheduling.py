@@ -22,16 +22,23 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TICK = timedelta(seconds=30)
 JOB_ID = "nudge-tick"
-STOP_TIMEOUT = 30.0
-"""Seconds `stop` waits for a running tick to record what it has in flight."""
+STOP_TIMEOUT = 6.0
+"""Seconds `stop` waits for a running tick to record what it has in flight; a process must be
+gone within 10 s of SIGTERM, so anything still held after this is handed back instead."""
 
 
 class NudgeScheduler:
     """A `BackgroundService` that ticks the nudge engine on an interval, starting at once."""
 
-    def __init__(self, engine: NudgeEngine, interval: timedelta = DEFAULT_TICK) -> None:
+    def __init__(
+        self,
+        engine: NudgeEngine,
+        interval: timedelta = DEFAULT_TICK,
+        stop_timeout: float = STOP_TIMEOUT,
+    ) -> None:
         self.engine = engine
         self.interval = interval
+        self.stop_timeout = stop_timeout
         self._scheduler: AsyncIOScheduler | None = None
         self._running: asyncio.Task[object] | None = None
         self.ticks = 0
@@ -64,10 +71,23 @@ class NudgeScheduler:
         running = self._running
         if running is not None and not running.done():
             # Let claimed nudges finish and be recorded rather than cancel them mid-send.
-            done, _ = await asyncio.wait({running}, timeout=STOP_TIMEOUT)
+            done, _ = await asyncio.wait({running}, timeout=self.stop_timeout)
             if not done:
-                log.warning("nudges: a tick was still running after %ss; cancelling", STOP_TIMEOUT)
+                log.warning(
+                    "nudges: a tick was still running after %ss; cancelling", self.stop_timeout
+                )
+                running.cancel()
+                await asyncio.gather(running, return_exceptions=True)
         scheduler.shutdown(wait=False)
+        try:
+            released = await asyncio.wait_for(
+                self.engine.release_claims(), max(self.stop_timeout / 2, 2.0)
+            )
+        except Exception as error:
+            log.warning("nudges: could not hand back claimed nudges (%r)", error)
+            return
+        if released:
+            log.info("nudges: handed back %s claimed nudges", released)
 
     async def _tick(self) -> None:
         self._running = asyncio.current_task()

@@ -11,11 +11,11 @@ from typing import Annotated, Literal
 import platformdirs
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.core.ranking import DEFAULT_ANSWER_THRESHOLD
-
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent
-SHIPPED_KNOWLEDGE = PACKAGE_ROOT / "knowledge"
+from bot.resources import SHIPPED_KNOWLEDGE
 
 
 def default_database_url() -> str:
@@ -63,6 +63,12 @@ class Settings(BaseSettings):
     cache_dir: Path = Field(default_factory=default_cache_dir, alias="PMADVICE_CACHE_DIR")
     """Where the semantic model's word vectors are kept between runs (safe to delete)."""
 
+    log_format: str = Field(default="text", alias="PMADVICE_LOG_FORMAT")
+    http_host: str = Field(default="127.0.0.1", alias="PMADVICE_HTTP_HOST")
+    http_port: int | None = Field(default=None, ge=0, le=65535, alias="PMADVICE_HTTP_PORT")
+    """Health, readiness, metrics (and Slack's HTTP mode, web pages) on this port."""
+    metrics_token: SecretStr | None = Field(default=None, alias="PMADVICE_METRICS_TOKEN")
+
     slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
@@ -86,6 +92,16 @@ class Settings(BaseSettings):
             value = "sqlite+aiosqlite://" + value[len("sqlite://") :]
         elif value.startswith("postgresql://"):
             value = "postgresql+asyncpg://" + value[len("postgresql://") :]
+        try:
+            parsed = make_url(value)
+            _ = parsed.port
+        except (ArgumentError, ValueError):
+            raise ValueError(
+                "is not a valid URL; use sqlite+aiosqlite:///path/to/file.db or "
+                "postgresql+asyncpg://user:password@host:5432/db"
+            ) from None
+        if parsed.get_backend_name() == "postgresql" and not parsed.database:
+            raise ValueError("name the database: postgresql+asyncpg://user@host:5432/db")
         return value
 
     @field_validator("knowledge_dir")
@@ -94,6 +110,14 @@ class Settings(BaseSettings):
         if not (value / "snippets").is_dir():
             raise ValueError(f"{value} has no snippets/ folder; point it at a knowledge directory")
         return value
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        style = value.strip().lower()
+        if style not in {"text", "json"}:
+            raise ValueError("use text or json")
+        return style
 
     @field_validator("log_level")
     @classmethod
@@ -115,6 +139,8 @@ def load_settings(**overrides: object) -> Settings:
         lines = []
         for detail in error.errors():
             name = str(detail["loc"][0]) if detail["loc"] else "settings"
+            field = Settings.model_fields.get(name)
+            name = field.alias if field is not None and field.alias else name
             message = detail["msg"].removeprefix("Value error, ")
             lines.append(f"{name}: {message}")
         raise SettingsError("Configuration problem:\n  " + "\n  ".join(lines)) from None

@@ -62,10 +62,18 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+MIGRATION_LOCK = 0x706D_6164_7669_6365  # "pmadvice": one key for every process and version
+"""PostgreSQL advisory lock held while migrating, so replicas upgrading at once take turns;
+the next one then finds the schema current and has nothing to do."""
+
+
 def do_run_migrations(connection: Connection) -> None:
     # SQLite cannot ALTER most things: batch mode rebuilds the table instead.
     configure(connection=connection, render_as_batch=connection.dialect.name == "sqlite")
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Released at commit; taken before Alembic reads the version table.
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         context.run_migrations()
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
+import time
 from collections import Counter
 from importlib.metadata import PackageNotFoundError, version
 
@@ -18,15 +20,25 @@ from bot.core.presenter import (
     topics_reply,
 )
 from bot.core.reply import Button, Reply
+from bot.core.telemetry import NO_TELEMETRY, Telemetry
 from bot.core.text import clean_input, words
 from bot.core.validation import QUERY_MAX
 
+log = logging.getLogger(__name__)
+
 
 class AdviceService:
-    def __init__(self, library: SnippetLibrary, repositories: Repositories, clock: Clock) -> None:
+    def __init__(
+        self,
+        library: SnippetLibrary,
+        repositories: Repositories,
+        clock: Clock,
+        telemetry: Telemetry = NO_TELEMETRY,
+    ) -> None:
         self._library = library
         self._repos = repositories
         self._clock = clock
+        self._telemetry = telemetry
 
     async def search(self, query: str, limit: int = 3, offset: int = 0) -> SearchResult:
         state = await self._library.state()
@@ -44,6 +56,7 @@ class AdviceService:
                 ),
                 buttons=(Button("Topics", "topics"), Button("Help", "help")),
             )
+        started = time.perf_counter()
         result = await self.search(query, limit=3, offset=offset)
         knowledge = self._library.knowledge
         if result.declined:
@@ -53,14 +66,26 @@ class AdviceService:
                     body="Those were all the snippets that fit. Browse the topics for more.",
                     buttons=(Button("Topics", "topics"),),
                 )
-            await self._repos.unanswered.add(query, self._clock.now())
+            await self._record_gap(query)
+            self._telemetry.question(False, time.perf_counter() - started)
             return decline_reply(query, knowledge, result.corrections)
         best, *related = (hit.snippet for hit in result.hits)
         if len(related) < 2:
             related.extend(await self._same_topic(best.id, best.topics, 2 - len(related)))
-        return snippet_reply(
+        reply = snippet_reply(
             best, knowledge, related, query=query, offset=offset, corrections=result.corrections
         )
+        if not offset:
+            self._telemetry.question(True, time.perf_counter() - started)
+        return reply
+
+    async def _record_gap(self, query: str) -> None:
+        """The backlog of unanswered questions is for moderators: losing one entry must never
+        turn the member's honest "I have nothing on that" into an error."""
+        try:
+            await self._repos.unanswered.add(query, self._clock.now())
+        except Exception:
+            log.warning("could not record an unanswered question", exc_info=True)
 
     async def _same_topic(self, exclude: str, topics: tuple[str, ...], count: int) -> list[Snippet]:
         state = await self._library.state()
@@ -88,6 +113,7 @@ class AdviceService:
         if snippet is None:
             return self._missing(snippet_id, retired=snippet_id in state.retired)
         await self._repos.feedback.vote(actor.user, snippet.id, value, self._clock.now())
+        self._telemetry.vote(value > 0)
         if value > 0:
             return Reply(body="Thanks! Glad it helped. Your vote nudges it up for others too.")
         return Reply(

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from bot.core import commands as c
 from bot.core import presenter
 from bot.core.advice import AdviceService
+from bot.core.context import new_request_id
 from bot.core.curation import CurationService
 from bot.core.library import SnippetLibrary, snippet_titled, snippets_matching
 from bot.core.models import Actor, Knowledge, SearchResult, Snippet, Topic, UserRef
@@ -20,6 +21,7 @@ from bot.core.reports import Overview, Reports
 from bot.core.review import ReviewWorkflow
 from bot.core.semantic import TextEncoder
 from bot.core.services import Services
+from bot.core.telemetry import NO_TELEMETRY, Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,7 @@ class PmAdvice:
         exporter: Exporter,
         messengers: Mapping[str, Messenger] | None = None,
         deliveries: DeliveryRepository | None = None,
+        telemetry: Telemetry = NO_TELEMETRY,
         ranking: RankingConfig | None = None,
         encoder: TextEncoder | None = None,
     ) -> None:
@@ -42,13 +45,16 @@ class PmAdvice:
         self.repositories = repositories
         self.clock = clock
         self.messengers: dict[str, Messenger] = dict(messengers or {})
+        self.telemetry = telemetry
         self.library = SnippetLibrary(
-            knowledge, repositories, clock, config=ranking, encoder=encoder
+            knowledge, repositories, clock, config=ranking, encoder=encoder, telemetry=telemetry
         )
-        self.advice = AdviceService(self.library, repositories, clock)
+        self.advice = AdviceService(self.library, repositories, clock, telemetry)
         self.progress = ProgressService(knowledge, repositories, clock, deliveries)
         self.curation = CurationService(self.library, repositories, clock)
-        self.review = ReviewWorkflow(self.curation, repositories, clock, notify=self._notify)
+        self.review = ReviewWorkflow(
+            self.curation, repositories, clock, notify=self._notify, telemetry=telemetry
+        )
         self.reports = Reports(self.library, repositories, clock, exporter, self.progress)
 
     @property
@@ -108,10 +114,12 @@ class PmAdvice:
 
     async def handle(self, actor: Actor, text: str) -> Reply:
         """Run what the member typed after /pmadvice (or a button's command)."""
+        new_request_id()
         return await self.dispatch(actor, c.parse(text))
 
     async def submit_form(self, actor: Actor, command: str, values: Mapping[str, str]) -> Reply:
         """Run a submitted form: `command` is the form's command, e.g. `suggest` or `edit <id>`."""
+        new_request_id()
         parsed = c.parse(command)
         spec = c.spec_of(parsed)
         if spec is None or spec.form is None:
@@ -143,10 +151,17 @@ class PmAdvice:
 
     async def _with_notice(self, user: UserRef, reply: Reply) -> Reply:
         """Tell the member, once, about something that happened while they were away."""
-        subscription = await self.repositories.subscriptions.get(user)
-        if subscription is None or not subscription.notice:
+        try:
+            subscription = await self.repositories.subscriptions.get(user)
+            if subscription is None or not subscription.notice:
+                return reply
+            await self.repositories.subscriptions.save(
+                dataclasses.replace(subscription, notice=None)
+            )
+        except Exception:
+            # A notice can wait for the next reply; the one in hand must not be lost to it.
+            log.warning("could not read or clear a member's notice", exc_info=True)
             return reply
-        await self.repositories.subscriptions.save(dataclasses.replace(subscription, notice=None))
         note = f"_{subscription.notice}_"
         return dataclasses.replace(reply, body=f"{note}\n\n{reply.body}" if reply.body else note)
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -12,6 +15,11 @@ from bot.core.models import Knowledge, Snippet, SnippetRevision, Topic, VoteTall
 from bot.core.ports import Clock, Repositories
 from bot.core.ranking import Analyzer, RankingConfig, SearchIndex
 from bot.core.semantic import TextEncoder
+from bot.core.telemetry import NO_TELEMETRY, Telemetry
+
+log = logging.getLogger(__name__)
+
+DATABASE_RETRY = timedelta(seconds=5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +30,8 @@ class LibraryState:
     loaded_at: datetime
     aliases: dict[str, str] = field(default_factory=dict)
     """Retired catalog ids -> the live snippet that absorbed them."""
+    source: tuple[object, ...] = ()
+    """What the index was built from; an unchanged source is not rebuilt."""
 
     @property
     def snippets(self) -> tuple[Snippet, ...]:
@@ -71,7 +81,6 @@ def _frozen(votes: dict[str, VoteTally]) -> IndexKey:
     return tuple(sorted(votes.items()))
 
 
-@functools.lru_cache(maxsize=8)
 def _built_index(
     factory: Callable[..., SearchIndex],
     snippets: tuple[Snippet, ...],
@@ -80,15 +89,11 @@ def _built_index(
     config: RankingConfig | None,
     encoder: TextEncoder | None = None,
 ) -> SearchIndex:
-    """An index is a pure function of what it indexes, so a reload that finds nothing changed
-    (the usual case every `ttl`) reuses the index instead of building it again."""
+    """Runs in a worker thread, so with an analyzer of its own: the stemmer inside one is not
+    safe to share with searches that run on the event loop meanwhile."""
+    topic_map = {t.slug: t for t in topics}
     return factory(
-        snippets,
-        {t.slug: t for t in topics},
-        dict(votes),
-        config=config,
-        analyzer=shared_analyzer(),
-        encoder=encoder,
+        snippets, topic_map, dict(votes), config=config, analyzer=Analyzer(), encoder=encoder
     )
 
 
@@ -96,6 +101,9 @@ class SnippetLibrary:
     """Keeps a search index over the merged snippets, rebuilt when stale or changed here.
 
     Other processes' changes show up within `ttl`; this process's own changes immediately.
+    An index is a pure function of what it indexes, so a reload that finds nothing changed
+    (the usual case every `ttl`) keeps it; a rebuild runs in a worker thread (the event loop
+    keeps answering meanwhile) and the finished index is swapped in at once.
     """
 
     def __init__(
@@ -106,6 +114,7 @@ class SnippetLibrary:
         ttl: timedelta = timedelta(seconds=60),
         config: RankingConfig | None = None,
         index_factory: Callable[..., SearchIndex] = SearchIndex,
+        telemetry: Telemetry = NO_TELEMETRY,
         encoder: TextEncoder | None = None,
     ) -> None:
         self.knowledge = knowledge
@@ -114,43 +123,75 @@ class SnippetLibrary:
         self._ttl = ttl
         self._config = config
         self._factory = index_factory
+        self._telemetry = telemetry
         self._encoder = encoder
         self._state: LibraryState | None = None
+        self._stale = False
         self._lock = asyncio.Lock()
+
+    def _fresh(self, state: LibraryState) -> bool:
+        return not self._stale and self._clock.now() - state.loaded_at < self._ttl
 
     async def state(self) -> LibraryState:
         current = self._state
-        if current is not None and self._clock.now() - current.loaded_at < self._ttl:
+        if current is not None and self._fresh(current):
             return current
         async with self._lock:
             current = self._state
-            if current is None or self._clock.now() - current.loaded_at >= self._ttl:
-                current = await self._load()
+            if current is None or not self._fresh(current):
+                self._stale = False
+                current = await self._load(current)
                 self._state = current
         return current
 
     def invalidate(self) -> None:
-        self._state = None
+        self._stale = True
 
-    async def _load(self) -> LibraryState:
-        revisions = await self._repos.revisions.latest()
+    async def _load(self, previous: LibraryState | None) -> LibraryState:
+        try:
+            revisions = await self._repos.revisions.latest()
+            tallies = await self._repos.feedback.tallies()
+        except Exception as error:
+            # The database is away: keep answering from what we have (the last state, or
+            # the shipped catalog alone) and look again soon.
+            log.warning("snippet changes unavailable (%s); answering from the catalog", error)
+            retry_at = self._clock.now() - self._ttl + DATABASE_RETRY
+            if previous is not None:
+                return dataclasses.replace(previous, loaded_at=retry_at)
+            state = await self._build(None, [], {})
+            return dataclasses.replace(state, loaded_at=retry_at, source=())
+        return await self._build(previous, revisions, tallies)
+
+    async def _build(
+        self,
+        previous: LibraryState | None,
+        revisions: list[SnippetRevision],
+        tallies: dict[str, VoteTally],
+    ) -> LibraryState:
         aliases = self.knowledge.aliases
-        votes = _fold_votes(await self._repos.feedback.tallies(), aliases)
+        votes = _frozen(_fold_votes(tallies, aliases))
+        source = (tuple(revisions), votes)
+        if previous is not None and previous.source == source:
+            return dataclasses.replace(previous, loaded_at=self._clock.now())
         snippets, retired = merge(self.knowledge.snippets, revisions)
-        index = _built_index(
+        started = time.perf_counter()
+        index = await asyncio.to_thread(
+            _built_index,
             self._factory,
             tuple(snippets),
             self.knowledge.topics,
-            _frozen(votes),
+            votes,
             self._config,
             self._encoder,
         )
+        self._telemetry.index_built(len(snippets), time.perf_counter() - started)
         return LibraryState(
             index=index,
             revisions={r.snippet_id: r for r in revisions},
             retired=retired,
             loaded_at=self._clock.now(),
             aliases=aliases,
+            source=source,
         )
 
 

@@ -4,14 +4,18 @@ One tick: skip what is past the grace window, materialise due weeks (the databas
 delivery per member and week), then claim, send and record until nothing is due. The database
 decides who is due; this module decides what to do about it.
 
-Exactly-once: a claim is a lease, every record is guarded by (owner, attempt), and the only
-way one nudge goes out twice is a process that dies after the platform accepted a message and
-before it recorded that (the lease then expires and the row is sent again).
+Exactly-once: a claim is a short lease, renewed while the process lives, and every record is
+guarded by (owner, attempt). Claims are small, and each row is marked as being sent just
+before its own send. A process that dies after the platform accepted a message and before it
+recorded that leaves its marked rows behind; when their lease runs out, the next claimant asks
+the platform whether the message (carrying the delivery's key) is there before sending again.
+Where a platform cannot tell, that one row is sent again; nothing else is.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import random
 import uuid
@@ -20,6 +24,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.core.context import current_delivery
 from bot.core.models import Exercise, ProgressEntry
 from bot.core.ports import (
     ClaimedDelivery,
@@ -31,6 +36,7 @@ from bot.core.ports import (
     Messenger,
     PlannedWeek,
     ProgressRepository,
+    Reconciler,
     SendOutcome,
     SendStatus,
 )
@@ -38,6 +44,7 @@ from bot.core.presenter import exercise_reply, finished_reply, round_heading
 from bot.core.progress import track_state
 from bot.core.reply import Reply
 from bot.core.schedule import next_due, week_key
+from bot.core.telemetry import NO_TELEMETRY, NudgeOutcome, Telemetry
 from bot.core.throttle import Throttle, Workspace
 
 log = logging.getLogger(__name__)
@@ -56,7 +63,9 @@ class NudgePolicy:
     max_attempts: int = 5
     backoff_base: timedelta = timedelta(minutes=1)
     backoff_cap: timedelta = timedelta(hours=1)
-    lease: timedelta = timedelta(minutes=5)
+    lease: timedelta = timedelta(seconds=60)
+    """Renewed every third of itself while the process lives: a crashed process's nudges are
+    due again within a minute."""
     default_retry_after: timedelta = timedelta(seconds=5)
     """When a platform says "rate limited" without saying for how long."""
     max_hold: timedelta = timedelta(seconds=30)
@@ -67,10 +76,10 @@ class NudgePolicy:
     send_timeout: timedelta = timedelta(seconds=60)
     concurrency: int = 32
     """Sends in flight at once, across workspaces."""
-    max_in_flight: int = 256
+    max_in_flight: int = 64
     """Claimed nudges being composed, sent or recorded at once by this process; those
     waiting for their workspace's rate limit do not count, so other workspaces go on."""
-    claim_batch: int = 64
+    claim_batch: int = 8
     materialise_batch: int = 500
     max_skipped_weeks: int = 52
     """After a long outage, record at most this many skipped weeks per member."""
@@ -243,6 +252,7 @@ class NudgeEngine:
         sleep_until: SleepUntil | None = None,
         jitter: Callable[[], float] = random.random,
         owner: str | None = None,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         self._deliveries = deliveries
         self._progress = progress
@@ -256,6 +266,7 @@ class NudgeEngine:
         self.owner = owner or f"engine-{uuid.uuid4().hex[:12]}"
         self._throttle = Throttle()
         self._stopping = False
+        self._telemetry = telemetry
 
     def stop(self) -> None:
         """Claim nothing more. Nudges already claimed are sent and recorded, or, if they
@@ -272,7 +283,11 @@ class NudgeEngine:
             skipped += result.skipped
             if result.examined < self.policy.materialise_batch:
                 break
-        ends = await self._drain()
+        renewing = asyncio.create_task(self._keep_leases())
+        try:
+            ends = await self._drain()
+        finally:
+            renewing.cancel()
         return TickReport(
             due=len(ends),
             sent=sum(1 for s in ends.values() if s == DeliveryStatus.SENT),
@@ -351,7 +366,7 @@ class NudgeEngine:
 
     async def _claim(self, limit: int, skipped: set[Workspace]) -> list[ClaimedDelivery]:
         now = self._clock.now()
-        return await self._deliveries.claim(
+        claims = await self._deliveries.claim(
             now,
             limit,
             lease_until=now + self.policy.lease,
@@ -359,6 +374,25 @@ class NudgeEngine:
             platforms=tuple(self._messengers),
             blocked=tuple(skipped),
         )
+        for claim in claims:
+            if claim.attempts == 1:
+                self._telemetry.claim_lag((now - claim.due_at).total_seconds())
+        return claims
+
+    async def _keep_leases(self) -> None:
+        """Renew this process's leases on wall-clock time while a tick runs."""
+        every = self.policy.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(every)
+            now = self._clock.now()
+            try:
+                await self._deliveries.renew(self.owner, now + self.policy.lease, now)
+            except Exception as error:
+                log.warning("nudges: could not renew leases (%s)", type(error).__name__)
+
+    async def release_claims(self) -> int:
+        """Give back whatever this process still holds (after a tick was cut short)."""
+        return await self._deliveries.release(self.owner, self._clock.now())
 
     async def _wait_for_more(self, at_least: timedelta) -> bool:
         """Carry on if something is claimable now, or once a workspace's rate limit lifts
@@ -376,6 +410,7 @@ class NudgeEngine:
         return True
 
     async def _deliver(self, claim: ClaimedDelivery, fanout: _Fanout) -> None:
+        current_delivery.set(str(claim.id))  # this task's log lines name the delivery
         fanout.ends[claim.id] = await self._deliver_one(claim, fanout)
 
     async def _deliver_one(self, claim: ClaimedDelivery, fanout: _Fanout) -> DeliveryStatus:
@@ -388,6 +423,7 @@ class NudgeEngine:
             return DeliveryStatus.FAILED
         entries = await self._progress.list_for(claim.user)
         reply, exercise_id = nudge_reply(self._exercises, entries, claim.timezone, held_since)
+        reply = dataclasses.replace(reply, delivery_key=claim.key)
         while True:
             messenger = self._messengers.get(claim.user.platform)
             if messenger is None:
@@ -397,8 +433,21 @@ class NudgeEngine:
             if later is not None:
                 return await self._put_back(claim, later, "rate limited")
             async with fanout.sending:
+                if self._stopping:
+                    return await self._put_back(claim, self._clock.now(), "shutting down")
                 if self._throttle.closed_until(key, self._clock.now()) is not None:
                     continue
+                if claim.interrupted:
+                    found = await self._already_sent(messenger, claim)
+                    if found:
+                        self._telemetry.nudge(claim.user.platform, NudgeOutcome.RECONCILED)
+                        verdict = Verdict(DeliveryStatus.SENT)
+                        return await self._record(
+                            claim, verdict, SendOutcome.sent(found), exercise_id, self._clock.now()
+                        )
+                if not await self._deliveries.mark_sending(claim, self.owner, self._clock.now()):
+                    log.warning("delivery %s: claim lost before sending; not sent", claim.id)
+                    return DeliveryStatus.PENDING
                 outcome = await self._send(messenger, claim, reply)
             now = self._clock.now()
             verdict = judge(outcome, claim, now, self.policy, self._jitter())
@@ -428,6 +477,20 @@ class NudgeEngine:
             # After a Retry-After, look again; a slot booked before a newer 429 is void.
             if closed is None and self._throttle.limits(key) == booked_after:
                 return None
+
+    async def _already_sent(self, messenger: Messenger, claim: ClaimedDelivery) -> str:
+        """The message id if an interrupted earlier attempt reached the member; "" if it did
+        not or the platform cannot tell (then this one row is sent again)."""
+        if not isinstance(messenger, Reconciler):
+            return ""
+        try:
+            found = await asyncio.wait_for(
+                messenger.find_sent(claim.user, claim.key), self.policy.send_timeout.total_seconds()
+            )
+        except Exception as error:
+            log.warning("delivery %s: could not check for an earlier send (%r)", claim.id, error)
+            return ""
+        return found or ""
 
     async def _send(
         self, messenger: Messenger, claim: ClaimedDelivery, reply: Reply
@@ -463,6 +526,13 @@ class NudgeEngine:
             kept = await self._deliveries.record_failed(
                 claim, self.owner, verdict.error, now, pause_with_notice=verdict.notice
             )
+        outcome_name = {
+            DeliveryStatus.SENT: NudgeOutcome.SENT,
+            DeliveryStatus.RETRYING: NudgeOutcome.RETRIED,
+            DeliveryStatus.FAILED: NudgeOutcome.FAILED,
+        }.get(verdict.status)
+        if kept and outcome_name is not None:
+            self._telemetry.nudge(claim.user.platform, outcome_name)
         if not kept:
             log.warning(
                 "delivery %s was taken over by another process while %s held it (%s)",

@@ -10,7 +10,7 @@ import enum
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.core.models import (
     AuditEntry,
@@ -185,6 +185,14 @@ class Messenger(Protocol):
     async def send(self, user: UserRef, reply: Reply) -> SendOutcome: ...
 
 
+@runtime_checkable
+class Reconciler(Protocol):
+    """A messenger that can tell whether a message with `key` (`Reply.delivery_key`) reached
+    the member: the message id if it did, "" if it surely did not, None if it cannot tell."""
+
+    async def find_sent(self, user: UserRef, key: str) -> str | None: ...
+
+
 class Exporter(Protocol):
     """Serialises snippets for moderators to commit back into the reviewed knowledge base."""
 
@@ -253,6 +261,14 @@ class ClaimedDelivery:
     attempts: int
     """Including this claim; together with the owner it identifies the claim."""
     timezone: str
+    interrupted: bool = False
+    """An earlier claim began sending and never recorded how it ended: the member may have
+    the message already, so look (`Reconciler`) before sending it again."""
+
+    @property
+    def key(self) -> str:
+        """The delivery's marker on the platform, the same for every attempt."""
+        return f"pmadvice-nudge-{self.id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,6 +320,19 @@ class DeliveryRepository(Protocol):
     ) -> list[ClaimedDelivery]:
         """Take up to `limit` due deliveries (pending, retrying, or with an expired lease) for
         members on `platforms`, except the (platform, workspace) pairs in `blocked`."""
+        ...
+
+    async def mark_sending(self, claim: ClaimedDelivery, owner: str, now: datetime) -> bool:
+        """Record that this claim is about to ask the platform to send; False when the claim
+        was lost, and then nothing must be sent."""
+        ...
+
+    async def renew(self, owner: str, lease_until: datetime, now: datetime) -> int:
+        """Extend the lease of every delivery `owner` holds; how many it holds."""
+        ...
+
+    async def release(self, owner: str, now: datetime) -> int:
+        """Give back every delivery `owner` still holds, due now (a process shutting down)."""
         ...
 
     async def record_sent(

@@ -90,6 +90,9 @@ class Reply:
     attachment: Attachment | None = None
     errors: dict[str, str] = field(default_factory=dict)
     """Form field name -> what is wrong with it, for inline validation in modals."""
+    delivery_key: str = ""
+    """A direct message's own marker (a weekly nudge's delivery), carried with it where the
+    platform allows (Slack message metadata, Discord nonce) so a re-send can be detected."""
 
     @property
     def is_error(self) -> bool:
@@ -107,8 +110,8 @@ class Reply:
 SORRY = Reply(
     title="Something went wrong on my side",
     body=(
-        "Sorry, I couldn't finish that. Nothing you sent was lost; please try again in a minute. "
-        "If it keeps happening, tell a moderator."
+        "Sorry, I couldn't save that; please try again in a minute. If it keeps happening, "
+        "tell a moderator."
     ),
 )
 """The one apology every platform shows when something fails on our side."""

@@ -25,6 +25,7 @@ from bot.core.reply import (
     Reply,
     ReplyField,
 )
+from bot.core.telemetry import NO_TELEMETRY, Telemetry
 from bot.core.text import clean_input
 from bot.core.validation import REASON_MAX
 
@@ -40,7 +41,9 @@ class ReviewWorkflow:
         repositories: Repositories,
         clock: Clock,
         notify: Notify | None = None,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
+        self._telemetry = telemetry
         self._curation = curation
         self._library = curation.library
         self._repos = repositories
@@ -60,6 +63,7 @@ class ReviewWorkflow:
         stored = await self._repos.suggestions.add(
             NewSuggestion(actor.user, clean.title, clean.body, clean.topics, self._clock.now())
         )
+        self._telemetry.suggestion()
         return Reply(
             title="Thanks, suggestion received",
             body=(

@@ -153,7 +153,7 @@ class DiscordMessenger:
         last_id = ""
         for index, message in enumerate(messages):
             kwargs = send_kwargs(message)
-            kwargs["nonce"] = nonce(user_id, index, kwargs)
+            kwargs["nonce"] = nonce(user_id, index, kwargs, reply.delivery_key)
             channel = client.get_partial_messageable(channel_id, type=discord.ChannelType.private)
             async with self._in_flight:
                 await self._pacer.wait()
@@ -223,8 +223,12 @@ class DiscordMessenger:
         return SendOutcome.permanent(f"Discord refused the message ({status}, code {code})")
 
 
-def nonce(user_id: int, index: int, kwargs: dict[str, Any]) -> str:
-    """Stable for the same message to the same member, so retries are deduplicated."""
+def nonce(user_id: int, index: int, kwargs: dict[str, Any], key: str = "") -> str:
+    """Stable for the same message to the same member, so retries are deduplicated. A weekly
+    nudge's delivery key decides it alone: a re-send after a crash carries the same nonce even
+    if the member's progress (and so the text) changed in between."""
+    if key:
+        return hashlib.sha256(f"{key}:{index}".encode()).hexdigest()[:NONCE_MAX]
     digest = hashlib.sha256(f"{user_id}:{index}".encode())
     for embed in kwargs.get("embeds", []):
         digest.update(repr(sorted(embed.to_dict().items())).encode())

@@ -6,6 +6,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -20,6 +21,11 @@ from bot.slack_adapter.errors import status as error_status
 from bot.slack_adapter.render import message
 
 log = logging.getLogger(__name__)
+
+MARKER_EVENT = "pmadvice_nudge"
+MARKER_FIELD = "delivery"
+HISTORY_WINDOW = 20
+"""Latest DM messages searched for an interrupted nudge (the bot writes little else there)."""
 
 DM_CACHE_SIZE = 10_000
 
@@ -84,13 +90,36 @@ class SlackMessenger:
         if channel is None:
             return SendOutcome.transient("conversations.open returned no channel")
         try:
-            response = await self._client.chat_postMessage(channel=channel, **message(reply))
+            response = await self._client.chat_postMessage(
+                channel=channel, **message(reply), **_marker(reply)
+            )
         except SlackApiError as error:
             if cached and retry_stale_channel and error_code(error) == "channel_not_found":
                 self._channels.pop(user, None)
                 return await self._send(user, reply, retry_stale_channel=False)
             raise
         return SendOutcome.sent(f"{channel}/{response.get('ts', '')}")
+
+    async def find_sent(self, user: UserRef, key: str) -> str | None:
+        """After a crash mid-send: is the DM carrying `key` (message metadata) among the
+        conversation's latest messages? None when Slack cannot tell us (e.g. no im:history)."""
+        try:
+            channel = await self._dm_channel(user)
+            if channel is None:
+                return None
+            response = await self._client.conversations_history(
+                channel=channel, limit=HISTORY_WINDOW, include_all_metadata=True
+            )
+        except SlackApiError as error:
+            log.warning("could not read a DM's history to reconcile a nudge: %s", error_code(error))
+            return None
+        except (aiohttp.ClientError, TimeoutError, OSError):
+            return None
+        for posted in response.get("messages") or []:
+            payload = (posted.get("metadata") or {}).get("event_payload") or {}
+            if payload.get(MARKER_FIELD) == key:
+                return f"{channel}/{posted.get('ts', '')}"
+        return ""
 
     async def _dm_channel(self, user: UserRef) -> str | None:
         channel = self._channels.get(user)
@@ -123,3 +152,16 @@ class SlackMessenger:
             return SendOutcome.transient(code)
         log.warning("unexpected Slack error sending a DM: %s (status %s)", code or "?", status)
         return SendOutcome.transient(code or f"status {status}")
+
+
+def _marker(reply: Reply) -> dict[str, Any]:
+    """A weekly nudge carries its delivery's key as message metadata, so a re-send after a
+    crash can first look for it (`find_sent`)."""
+    if not reply.delivery_key:
+        return {}
+    return {
+        "metadata": {
+            "event_type": MARKER_EVENT,
+            "event_payload": {MARKER_FIELD: reply.delivery_key},
+        }
+    }

@@ -1,9 +1,9 @@
-"""HTTP mode: `POST /slack/events` and `GET /healthz` on aiohttp, sharing the bot's event loop."""
+"""HTTP mode: `POST /slack/events`, mounted on the process's HTTP listener (bot.http_listener)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
@@ -15,13 +15,11 @@ from bot.slack_adapter.verification import RequestVerifier
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
-HEALTH_PATH = "/healthz"
-MAX_BODY = 1024 * 1024
 
 
-def build_web_app(
-    bolt: AsyncApp, verifier: RequestVerifier, ready: Callable[[], bool]
-) -> web.Application:
+def register_events(app: web.Application, bolt: AsyncApp, verifier: RequestVerifier) -> None:
+    """Add Slack's events endpoint to `app` (the listener's; its body limit is 1 MiB)."""
+
     async def events(request: web.Request) -> web.StreamResponse:
         body = await request.read()
         problem = verifier.problem(request.headers, body)
@@ -36,12 +34,4 @@ def build_web_app(
         )
         return await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
 
-    async def health(request: web.Request) -> web.StreamResponse:
-        if ready():
-            return web.json_response({"status": "ok"})
-        return web.json_response({"status": "starting"}, status=503)
-
-    app = web.Application(client_max_size=MAX_BODY)
     app.router.add_post(EVENTS_PATH, events)
-    app.router.add_get(HEALTH_PATH, health)
-    return app

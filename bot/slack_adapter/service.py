@@ -9,13 +9,13 @@ from contextlib import contextmanager
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.models import Platform
+from bot.http_listener import HttpListener, ListenError
 from bot.logsafety import LogGuard
 from bot.runtime import PlatformContext, StartupError
 from bot.slack_adapter.delivery import Delivery, TaskTracker
@@ -24,7 +24,7 @@ from bot.slack_adapter.errors import describe
 from bot.slack_adapter.listeners import Handlers, register
 from bot.slack_adapter.logs import log_guard
 from bot.slack_adapter.messenger import SlackMessenger
-from bot.slack_adapter.server import build_web_app
+from bot.slack_adapter.server import register_events
 from bot.slack_adapter.settings import SlackSettings, load_slack_settings
 from bot.slack_adapter.verification import RequestVerifier
 
@@ -61,6 +61,7 @@ class SlackService:
         directory: Directory,
         sdk_logger: logging.Logger,
         log_guard: LogGuard,
+        listener: HttpListener | None = None,
     ) -> None:
         self.settings = settings
         self.http = http
@@ -74,19 +75,26 @@ class SlackService:
         self._sdk_logger = sdk_logger
         self._log_guard = log_guard
         self._ready = False
-        self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
+        self._own_listener: HttpListener | None = None
+        self.listener = listener
+        if http:
+            secret = settings.signing_secret
+            assert secret is not None  # checked by SlackSettings.require
+            verifier = RequestVerifier(secret.get_secret_value())
+            if self.listener is None:
+                # Run on its own (tests, embedding): a listener of our own, health included.
+                self.listener = self._own_listener = HttpListener(host, port)
+            self.listener.mount(lambda app: register_events(app, bolt, verifier))
+
+    @property
+    def ready(self) -> bool:
+        return self._ready
 
     @property
     def bound_port(self) -> int | None:
         """The HTTP port actually listened on (useful with port 0)."""
-        if self._runner is None:
-            return None
-        for site in self._runner.sites:
-            server = getattr(site, "_server", None)
-            for sock in getattr(server, "sockets", None) or ():
-                return int(sock.getsockname()[1])
-        return None
+        return None if self.listener is None else self.listener.bound_port
 
     async def start(self) -> None:
         # One pooled HTTP session from start to stop; before start each call opens its own.
@@ -104,24 +112,16 @@ class SlackService:
         self._ready = True
 
     async def _start_http(self) -> None:
-        secret = self.settings.signing_secret
-        assert secret is not None  # checked by SlackSettings.require
-        app = build_web_app(
-            self.bolt, RequestVerifier(secret.get_secret_value()), lambda: self._ready
-        )
-        self._runner = web.AppRunner(app, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
-        try:
-            await site.start()
-        except OSError as error:
-            await self._runner.cleanup()
-            self._runner = None
-            raise StartupError(
-                f"Could not listen on {self.host}:{self.port} for Slack ({error.strerror}). "
-                "Pick another --port or set PMADVICE_SLACK_HOST."
-            ) from None
-        log.info("Slack events endpoint listening on %s:%s", self.host, self.bound_port)
+        listener = self._own_listener
+        if listener is not None:
+            try:
+                await listener.start()
+            except ListenError as error:
+                raise StartupError(
+                    f"Could not listen on {self.host}:{self.port} for Slack ({error}). "
+                    "Pick another --port or set PMADVICE_SLACK_HOST."
+                ) from None
+        log.info("Slack events endpoint mounted at %s", "/slack/events")
 
     async def _start_socket_mode(self) -> None:
         app_token = self.settings.app_token
@@ -154,9 +154,8 @@ class SlackService:
     async def stop(self) -> None:
         self._ready = False
         try:
-            if self._runner is not None:
-                await self._runner.cleanup()
-                self._runner = None
+            if self._own_listener is not None:
+                await self._own_listener.stop()
             await self._close_socket()
             await self.tracker.drain(DRAIN_TIMEOUT)
         finally:
@@ -216,7 +215,7 @@ async def build_service(runtime: PlatformContext, options: dict[str, Any]) -> Sl
         settings=settings,
         http=http,
         host=str(options.get("host") or settings.host),
-        port=int(options.get("port", 3000)),
+        port=int(3000 if options.get("port") is None else options["port"]),
         client=client,
         bolt=bolt,
         messenger=messenger,
@@ -224,6 +223,7 @@ async def build_service(runtime: PlatformContext, options: dict[str, Any]) -> Sl
         directory=directory,
         sdk_logger=sdk_logger,
         log_guard=guard,
+        listener=options.get("listener"),
     )
 
 

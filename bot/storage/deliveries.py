@@ -9,7 +9,9 @@ really took. SQLite is for one process; PostgreSQL for several.
 A claim sets `status='sending'` and `next_attempt_at` to the end of its lease, so a claim
 whose process died simply becomes due again: one index, (status, next_attempt_at), serves
 new, retried and expired rows alike. Every record is guarded by (owner, attempts), the claim's
-identity, so a process that lost its lease cannot overwrite the row.
+identity, so a process that lost its lease cannot overwrite the row. Leases are short and
+renewed while the owner lives. `sending_since` is set just before the platform is asked to
+send; a claim that finds it set on an expired row knows the message may be out already.
 """
 
 from __future__ import annotations
@@ -325,6 +327,7 @@ class SqlDeliveryRepository:
                     UserRow.workspace,
                     UserRow.user_id,
                     SubscriptionRow.timezone,
+                    DeliveryRow.sending_since,
                 )
             )
             .where(*_claimable(platforms, blocked), DeliveryRow.next_attempt_at <= now)
@@ -337,6 +340,7 @@ class SqlDeliveryRepository:
             lease_until=lease_until,
             next_attempt_at=lease_until,
             claimed_by=owner,
+            sending_since=None,
             updated_at=now,
         )
         if self._postgres:
@@ -361,6 +365,48 @@ class SqlDeliveryRepository:
             )
             attempts = {row.id: row.attempts for row in taken}
         return [_claimed(row, attempts[row.id]) for row in rows if row.id in attempts]
+
+    async def mark_sending(self, claim: ClaimedDelivery, owner: str, now: datetime) -> bool:
+        async with self._write() as conn:
+            result = await conn.execute(
+                update(DeliveryRow)
+                .where(_claim_is(claim, owner))
+                .values(sending_since=now, updated_at=now)
+            )
+            return bool(result.rowcount == 1)
+
+    async def renew(self, owner: str, lease_until: datetime, now: datetime) -> int:
+        async with self._write() as conn:
+            result = await conn.execute(
+                update(DeliveryRow)
+                .where(
+                    DeliveryRow.status == DeliveryStatus.SENDING.value,
+                    DeliveryRow.claimed_by == owner,
+                )
+                .values(lease_until=lease_until, next_attempt_at=lease_until, updated_at=now)
+            )
+            return int(result.rowcount)
+
+    async def release(self, owner: str, now: datetime) -> int:
+        held = and_(
+            DeliveryRow.status == DeliveryStatus.SENDING.value, DeliveryRow.claimed_by == owner
+        )
+        back = {
+            "status": DeliveryStatus.PENDING.value,
+            "lease_until": None,
+            "next_attempt_at": now,
+            "updated_at": now,
+        }
+        async with self._write() as conn:
+            # Never asked the platform: the attempt does not count. A send that was cut off
+            # keeps `sending_since`, so whoever claims it next looks before sending again.
+            unsent = await conn.execute(
+                update(DeliveryRow)
+                .where(held, DeliveryRow.sending_since.is_(None))
+                .values(attempts=DeliveryRow.attempts - 1, **back)
+            )
+            cut_off = await conn.execute(update(DeliveryRow).where(held).values(**back))
+            return int(unsent.rowcount) + int(cut_off.rowcount)
 
     async def record_sent(
         self,
@@ -554,4 +600,5 @@ def _claimed(row: Row[Any], attempts: int) -> ClaimedDelivery:
         due_at=row.due_at,
         attempts=attempts,
         timezone=row.timezone,
+        interrupted=row.sending_since is not None,
     )

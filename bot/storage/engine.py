@@ -11,6 +11,12 @@ from sqlalchemy import URL, event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+CONNECT_TIMEOUT = 5.0
+"""Seconds to open a PostgreSQL connection before giving up (asyncpg waits 60 by default)."""
+STATEMENT_TIMEOUT = 10.0
+"""Seconds one statement may take, on the server and, for a connection gone silent, here."""
+POOL_TIMEOUT = 5.0
+"""Seconds to wait for a free pooled connection."""
 
 log = logging.getLogger(__name__)
 
@@ -80,4 +86,15 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         engine = create_async_engine(url, echo=echo)
         event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
         return engine
-    return create_async_engine(url, echo=echo, pool_pre_ping=True)
+    return create_async_engine(
+        url,
+        echo=echo,
+        pool_pre_ping=True,
+        pool_timeout=POOL_TIMEOUT,
+        connect_args={
+            "timeout": CONNECT_TIMEOUT,
+            # Client side: a frozen connection fails the statement instead of hanging.
+            "command_timeout": STATEMENT_TIMEOUT,
+            "server_settings": {"statement_timeout": str(int(STATEMENT_TIMEOUT * 1000))},
+        },
+    )

@@ -243,6 +243,7 @@ class FakeDelivery:
     exercise_id: str | None = None
     last_error: str | None = None
     sent_at: datetime | None = None
+    sending_since: datetime | None = None
 
 
 _SCHEDULED = (SubscriptionStatus.ACTIVE, SubscriptionStatus.PAUSED)
@@ -361,6 +362,7 @@ class FakeDeliveries:
                 owner,
             )
             row.lease_until = row.next_attempt_at = lease_until
+            interrupted, row.sending_since = row.sending_since is not None, None
             claims.append(
                 ClaimedDelivery(
                     row.id,
@@ -369,9 +371,39 @@ class FakeDeliveries:
                     row.due_at,
                     row.attempts,
                     self._subscription(row).timezone,
+                    interrupted=interrupted,
                 )
             )
         return claims
+
+    async def mark_sending(self, claim: ClaimedDelivery, owner: str, now: datetime) -> bool:
+        row = self.rows.get(claim.id)
+        if row is None or self._held(claim, owner) is None:
+            return False
+        row.lease_until = row.next_attempt_at  # (_held clears it; the claim still holds)
+        row.sending_since = now
+        return True
+
+    def _held_by(self, owner: str) -> list[FakeDelivery]:
+        return [
+            r
+            for r in self.rows.values()
+            if r.status == DeliveryStatus.SENDING and r.claimed_by == owner
+        ]
+
+    async def renew(self, owner: str, lease_until: datetime, now: datetime) -> int:
+        held = self._held_by(owner)
+        for row in held:
+            row.lease_until = row.next_attempt_at = lease_until
+        return len(held)
+
+    async def release(self, owner: str, now: datetime) -> int:
+        held = self._held_by(owner)
+        for row in held:
+            if row.sending_since is None:
+                row.attempts -= 1
+            row.status, row.lease_until, row.next_attempt_at = DeliveryStatus.PENDING, None, now
+        return len(held)
 
     def _held(self, claim: ClaimedDelivery, owner: str) -> FakeDelivery | None:
         row = self.rows.get(claim.id)

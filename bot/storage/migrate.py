@@ -1,8 +1,7 @@
 """Run the Alembic migrations from code, from any working directory.
 
-The migration scripts live in the top-level `migrations/` directory next to the `bot`
-package (a source checkout, an editable install, or a Docker image that copies `bot/` and
-`migrations/` side by side). The Alembic configuration is built here, so `alembic.ini` is
+The migration scripts live in the top-level `migrations/` directory of a checkout and inside
+the package once installed from a wheel (`bot.resources` finds either). The Alembic configuration is built here, so `alembic.ini` is
 only needed by people running the `alembic` command themselves.
 
 These functions block and run their own event loop: from async code, call them through
@@ -21,7 +20,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, pool
 from sqlalchemy.ext.asyncio import create_async_engine
 
-import bot
+from bot.resources import MIGRATIONS
 from bot.storage.engine import sqlite_file_missing
 
 URL_ATTRIBUTE = "url"
@@ -29,11 +28,11 @@ URL_ATTRIBUTE = "url"
 
 
 def migrations_directory() -> Path:
-    directory = Path(bot.__file__).resolve().parent.parent / "migrations"
+    directory = MIGRATIONS
     if not (directory / "env.py").is_file():
         raise RuntimeError(
             f"Alembic migrations not found at {directory}: ship the top-level migrations/ "
-            "directory next to the bot package"
+            "directory with the bot package (see setup.py)"
         )
     return directory
 

@@ -179,6 +179,9 @@ class DeliveryRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     next_attempt_at: Mapped[datetime]
     lease_until: Mapped[datetime | None]
+    sending_since: Mapped[datetime | None]
+    """Set just before the platform is asked to send: if the claim then expires, the message
+    may have gone out, and the next claimant looks before sending again."""
     claimed_by: Mapped[str | None] = mapped_column(String(128))
     platform_message_id: Mapped[str | None] = mapped_column(String(128))
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -79,10 +79,27 @@ def test_console_moderator_can_add_inline(env, monkeypatch, capsys):
     assert "follow-up-after-coffee-chats" in out
 
 
-def test_run_without_tokens_is_the_console(env, monkeypatch, capsys):
-    code, out, _ = run(monkeypatch, capsys, [], "help\n")
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_run_without_tokens_on_a_terminal_is_the_console(env, monkeypatch, capsys):
+    monkeypatch.setattr("sys.stdin", Terminal("help\n"))
+    code = main([])
+    out = capsys.readouterr().out
     assert code == 0
     assert "How to use pmadvice" in out
+
+
+def test_run_without_tokens_and_without_a_terminal_refuses(env, monkeypatch, capsys):
+    """A server with no platform configured must not quietly run the console and exit 0."""
+    code, out, err = run(monkeypatch, capsys, [], "help\n")
+    assert code == 2
+    assert "How to use pmadvice" not in out
+    assert len(err.strip().splitlines()) == 1
+    assert "SLACK_BOT_TOKEN" in err
+    assert "DISCORD_TOKEN" in err
 
 
 def test_state_survives_between_runs(env, monkeypatch, capsys):

@@ -12,6 +12,7 @@ import pytest
 from bot.app import nudge_grace
 from bot.core.models import UserRef
 from bot.core.nudges import NudgeEngine, TickReport
+from bot.core.ports import DeliveryStatus
 from bot.scheduling import JOB_ID, NudgeScheduler
 from bot.settings import SettingsError, load_settings
 from tests.nudges.conftest import ScriptedMessenger, World, at
@@ -129,3 +130,30 @@ def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         load_settings()
     assert "PMADVICE_NUDGE_GRACE_HOURS" in str(caught.value)
     assert "PMADVICE_NUDGE_TICK_SECONDS" in str(caught.value)
+
+
+async def test_stopping_mid_send_hands_back_what_is_still_claimed(
+    world: World, messenger: ScriptedMessenger
+) -> None:
+    """SIGTERM while a platform hangs: the process stops in time and leaves nothing claimed."""
+    for name in ("ana", "ben", "cy"):
+        await world.subscribe(name)
+    world.clock.current = at(9, 9)
+    hanging = asyncio.Event()
+
+    async def hang(user: UserRef) -> None:
+        hanging.set()
+        await asyncio.Event().wait()  # the platform never answers
+
+    messenger.before_send = hang
+    engine = world.engine({"console": messenger}, owner="leaving")
+    nudges = NudgeScheduler(engine, HOUR, stop_timeout=0.2)
+    await nudges.start()
+    await asyncio.wait_for(hanging.wait(), timeout=5)
+
+    await asyncio.wait_for(nudges.stop(), timeout=5)
+
+    rows = await world.rows()
+    assert len(rows) == 3
+    assert DeliveryStatus.SENDING not in {r.status for r in rows}
+    assert messenger.delivered == []

@@ -76,6 +76,8 @@ class FakeSlack:
     groups: dict[str, list[str]] = field(default_factory=dict)
     views: dict[str, dict[str, Any]] = field(default_factory=dict)
     published: dict[str, dict[str, Any]] = field(default_factory=dict)
+    history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """Messages posted, by channel, for conversations.history."""
     invalid: list[tuple[str, list[str]]] = field(default_factory=list)
     """Every payload the fake rejected as Slack would, with the reasons; tests expect none."""
 
@@ -266,19 +268,33 @@ class FakeSlack:
         if invalid:
             return invalid
         ts = self._ts()
-        return {
-            "channel": params.get("channel"),
+        posted: dict[str, Any] = {
+            "type": "message",
+            "subtype": "bot_message",
+            "text": params.get("text", ""),
+            "user": BOT_USER_ID,
+            "bot_id": BOT_ID,
             "ts": ts,
-            "message": {
-                "type": "message",
-                "subtype": "bot_message",
-                "text": params.get("text", ""),
-                "user": BOT_USER_ID,
-                "bot_id": BOT_ID,
-                "ts": ts,
-                "blocks": params.get("blocks", []),
-            },
+            "blocks": params.get("blocks", []),
         }
+        metadata = params.get("metadata")
+        if isinstance(metadata, str):
+            metadata = json.loads(metadata)
+        if metadata:
+            posted["metadata"] = metadata
+        self.history.setdefault(str(params.get("channel")), []).append(posted)
+        return {"channel": params.get("channel"), "ts": ts, "message": posted}
+
+    async def _m_conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Newest first; metadata only with include_all_metadata, as Slack does."""
+        posted = list(reversed(self.history.get(str(params.get("channel")), [])))
+        limit = int(params.get("limit") or 100)
+        with_metadata = str(params.get("include_all_metadata")).lower() in {"true", "1"}
+        messages = [
+            m if with_metadata else {k: v for k, v in m.items() if k != "metadata"}
+            for m in posted[:limit]
+        ]
+        return {"messages": messages, "has_more": len(posted) > limit}
 
     async def _m_chat_postEphemeral(self, params: dict[str, Any]) -> dict[str, Any]:
         invalid = self._check_message("chat.postEphemeral", params)

@@ -31,7 +31,14 @@ def test_command_events_and_interactivity_match_the_listeners() -> None:
 
 def test_scopes_cover_every_method_the_bot_calls_and_no_more() -> None:
     scopes = set(manifest()["oauth_config"]["scopes"]["bot"])
-    assert scopes == {"commands", "chat:write", "im:write", "users:read", "usergroups:read"}
+    assert scopes == {
+        "commands",
+        "chat:write",
+        "im:write",
+        "im:history",
+        "users:read",
+        "usergroups:read",
+    }
 
 
 def test_socket_mode_is_on_out_of_the_box() -> None:

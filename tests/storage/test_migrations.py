@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect
 
 from bot.storage import migrate
@@ -67,7 +68,11 @@ async def test_downgrade_to_base_then_upgrade_again(empty_database_url: str) -> 
 
 
 def test_the_migration_history_is_one_line() -> None:
-    assert migrate.head() == "0001"
+    scripts = ScriptDirectory.from_config(migrate.alembic_config(""))
+    assert len(scripts.get_heads()) == 1
+    chain = [script.revision for script in scripts.walk_revisions()]
+    assert chain[-1] == "0001"
+    assert chain[0] == migrate.head()
 
 
 def test_the_alembic_command_works_with_the_ini_file(tmp_path: Path) -> None:
@@ -80,4 +85,4 @@ def test_the_alembic_command_works_with_the_ini_file(tmp_path: Path) -> None:
         [*command, "current"], cwd=tmp_path, env=env, check=True, capture_output=True, text=True
     )
 
-    assert "0001 (head)" in current.stdout
+    assert f"{migrate.head()} (head)" in current.stdout

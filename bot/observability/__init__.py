@@ -1,0 +1,1 @@
+"""Operators' view of a running bot: Prometheus metrics, readiness probes, structured logs."""
