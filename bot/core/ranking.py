@@ -107,15 +107,15 @@ class AnswerModel:
 
 # Fitted by `python benchmarks/calibrate.py` on the shipped knowledge base.
 SCOPED_MODEL = AnswerModel(
-    bias=-3.01, lexical=8.98, semantic=6.14, domain=1.64, scope=0.75, outside=-10.50
+    bias=-3.17, lexical=7.96, semantic=6.30, domain=1.72, scope=0.70, outside=-9.15
 )
-SEMANTIC_MODEL = AnswerModel(bias=-6.81, lexical=8.51, semantic=7.09, domain=1.88)
+SEMANTIC_MODEL = AnswerModel(bias=-6.77, lexical=8.36, semantic=7.11, domain=1.93)
 """Used when the encoder has no scope classifier."""
-LEXICAL_MODEL = AnswerModel(bias=-2.94, lexical=11.30, semantic=0.0, domain=0.0)
+LEXICAL_MODEL = AnswerModel(bias=-2.86, lexical=11.21, semantic=0.0, domain=0.0)
 """Used when no encoder is wired in (tests of the lexical ranker, tools)."""
 
 
-DEFAULT_ANSWER_THRESHOLD = 0.60
+DEFAULT_ANSWER_THRESHOLD = 0.50
 """Chosen by `benchmarks/calibrate.py`; overridden by PMADVICE_ANSWER_THRESHOLD."""
 
 
