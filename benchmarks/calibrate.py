@@ -308,12 +308,11 @@ def main() -> None:
         print(f"  {label:<42}{auc(z[y == 1], z[y == 0]):.3f}")
     print(f"  {'  + both (used)':<42}{auc(p_pos, p_neg):.3f}")
     print("ROC of the fused chance (threshold: share of positives answered / negatives declined):")
-    chosen = 0.0
     for t in np.round(np.arange(0.05, 0.96, 0.05), 2):
         tpr, tnr = float((p_pos >= t).mean()), float((p_neg < t).mean())
-        if 1 - tpr <= FALSE_DECLINE_BUDGET:
-            chosen = float(t)
         print(f"  {t:.2f}  answered {tpr:.3f}  declined {tnr:.3f}")
+    grid = np.round(np.arange(0.01, 1.0, 0.01), 2)
+    chosen = float(max(t for t in grid if (p_pos < t).mean() <= FALSE_DECLINE_BUDGET))
     print(
         f"SCOPED_MODEL = AnswerModel(bias={bias:.2f}, lexical={w_lex:.2f}, semantic={w_sem:.2f}, "
         f"domain={w_dom:.2f},\n    scope={w_scope:.2f}, outside={w_out:.2f})"

@@ -115,7 +115,7 @@ LEXICAL_MODEL = AnswerModel(bias=-2.86, lexical=11.21, semantic=0.0, domain=0.0)
 """Used when no encoder is wired in (tests of the lexical ranker, tools)."""
 
 
-DEFAULT_ANSWER_THRESHOLD = 0.50
+DEFAULT_ANSWER_THRESHOLD = 0.53
 """Chosen by `benchmarks/calibrate.py`; overridden by PMADVICE_ANSWER_THRESHOLD."""
 
 

@@ -87,7 +87,7 @@ def test_explain_shows_the_scope_signals(index):
     trap = index.explain("how do I retrain as a paramedic after years running a depot")
     assert trap.scope is not None
     assert trap.nearest_outside
-    on_topic = index.explain("how do I retrain as a product manager after years running a depot")
+    on_topic = index.explain("how do I move into product management after years running a depot")
     assert on_topic.scope is not None
     assert on_topic.scope > trap.scope
     assert on_topic.answered
