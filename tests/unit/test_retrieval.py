@@ -200,4 +200,5 @@ def test_explain_names_the_signals_and_the_decision(index):
     declined = index.explain("banana bread recipe")
     assert not declined.answered
     assert "declined" in declined.reason
-    assert declined.scope is not None and declined.scope < 0.5
+    assert declined.scope is not None
+    assert declined.scope < 0.5
