@@ -125,9 +125,11 @@ async def build_runtime(
             knowledge,
             repositories,
             clock,
-            YamlExporter(),
+            YamlExporter(settings.knowledge_dir),
             messengers,
             deliveries=deliveries,
+            limits=settings.flood_limits(),
+            gap_retention=timedelta(days=settings.unanswered_days),
             telemetry=telemetry,
             ranking=RankingConfig(answer_threshold=settings.answer_threshold),
             encoder=build_encoder(settings.semantic_model, settings.cache_dir),
@@ -280,6 +282,8 @@ def nudge_engine(runtime: Runtime, telemetry: Telemetry = NO_TELEMETRY) -> Nudge
         exercises=runtime.knowledge.exercises,
         messengers=runtime.facade.messengers,
         clock=runtime.clock,
-        policy=NudgePolicy(grace=nudge_grace(runtime.settings)),
+        policy=NudgePolicy(
+            grace=nudge_grace(runtime.settings), reminders=runtime.settings.reminders
+        ),
         telemetry=telemetry,
     )

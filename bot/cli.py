@@ -33,7 +33,8 @@ from bot.app import (
     start_listener,
     watch_readiness,
 )
-from bot.catalog import KnowledgeError, export_to_directory, load_knowledge
+from bot.catalog import ExportPlan, KnowledgeError, export_to_directory, load_knowledge
+from bot.core.library import merge
 from bot.core.models import Actor, Platform
 from bot.core.ranking import Explanation
 from bot.settings import Settings, SettingsError, load_settings
@@ -156,7 +157,7 @@ def _console_options(parser: argparse.ArgumentParser) -> None:
 
 def _configured_platforms(settings: Settings) -> list[str]:
     platforms = []
-    if settings.slack_bot_token is not None:
+    if settings.slack_bot_token is not None or settings.slack_client_id:
         platforms.append("slack")
     if settings.discord_token is not None:
         platforms.append("discord")
@@ -418,17 +419,21 @@ def _knowledge_check(args: argparse.Namespace, settings: Settings) -> int:
 
 def _knowledge_export(args: argparse.Namespace, settings: Settings) -> int:
     root: Path = args.out or settings.knowledge_dir
+    if not (root / "snippets").is_dir():
+        # A fresh folder: start from the knowledge base the bot runs on.
+        shutil.copytree(settings.knowledge_dir, root, dirs_exist_ok=True)
 
-    async def go() -> list[Path]:
+    async def go() -> ExportPlan:
         async with build_runtime(settings, warm=False) as runtime:
             revisions = await runtime.repositories.revisions.latest()
-            return export_to_directory(root, revisions)
+            in_force = merge(runtime.knowledge.snippets, revisions).overrides
+            return export_to_directory(root, list(in_force.values()))
 
     try:
         if root.resolve() != settings.knowledge_dir.resolve() and not (root / "snippets").is_dir():
             # A fresh folder (e.g. on the data volume) starts as a copy of the running base.
             shutil.copytree(settings.knowledge_dir, root, dirs_exist_ok=True)
-        written = asyncio.run(go())
+        plan = asyncio.run(go())
     except PermissionError as error:
         where = "--out" if args.out else "PMADVICE_KNOWLEDGE_DIR"
         print(
@@ -437,10 +442,16 @@ def _knowledge_export(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
-    if not written:
-        print("No chat changes to export.")
-    for path in written:
-        print(f"wrote {path}")
+    if not plan.files:
+        print("No chat changes to export: the YAML already carries them.")
+    for name in sorted(plan.files):
+        print(f"wrote {root / name}")
+    for snippet_id in plan.conflicts:
+        print(
+            f"left out {snippet_id}: git changed it after the chat change; settle it with "
+            f"`history {snippet_id}` in chat",
+            file=sys.stderr,
+        )
     return 0
 
 

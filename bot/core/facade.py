@@ -5,15 +5,19 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Mapping
+from datetime import timedelta
 
 from bot.core import commands as c
 from bot.core import presenter
 from bot.core.advice import AdviceService
 from bot.core.context import new_request_id
 from bot.core.curation import CurationService
+from bot.core.flood import FloodControl, FloodLimits
+from bot.core.history import SnippetHistory
 from bot.core.library import SnippetLibrary, snippet_titled, snippets_matching
 from bot.core.models import Actor, Knowledge, SearchResult, Snippet, Topic, UserRef
 from bot.core.ports import Clock, DeliveryRepository, Exporter, Messenger, Repositories
+from bot.core.privacy import PrivacyService
 from bot.core.progress import ProgressService
 from bot.core.ranking import Explanation, RankingConfig
 from bot.core.reply import SORRY, Reply
@@ -37,6 +41,8 @@ class PmAdvice:
         exporter: Exporter,
         messengers: Mapping[str, Messenger] | None = None,
         deliveries: DeliveryRepository | None = None,
+        limits: FloodLimits | None = None,
+        gap_retention: timedelta | None = None,
         telemetry: Telemetry = NO_TELEMETRY,
         ranking: RankingConfig | None = None,
         encoder: TextEncoder | None = None,
@@ -49,11 +55,26 @@ class PmAdvice:
         self.library = SnippetLibrary(
             knowledge, repositories, clock, config=ranking, encoder=encoder, telemetry=telemetry
         )
-        self.advice = AdviceService(self.library, repositories, clock, telemetry)
+        self.flood = FloodControl(repositories.flood, clock, limits)
+        self.advice = AdviceService(
+            self.library,
+            repositories,
+            clock,
+            telemetry,
+            flood=self.flood,
+            gap_retention=gap_retention,
+        )
         self.progress = ProgressService(knowledge, repositories, clock, deliveries)
-        self.curation = CurationService(self.library, repositories, clock)
+        self.history = SnippetHistory(self.library, repositories, clock)
+        self.privacy = PrivacyService(repositories, clock)
+        self.curation = CurationService(self.library, repositories, clock, self.history)
         self.review = ReviewWorkflow(
-            self.curation, repositories, clock, notify=self._notify, telemetry=telemetry
+            self.curation,
+            repositories,
+            clock,
+            notify=self._notify,
+            telemetry=telemetry,
+            flood=self.flood,
         )
         self.reports = Reports(self.library, repositories, clock, exporter, self.progress)
 
@@ -68,6 +89,8 @@ class PmAdvice:
             self.review,
             self.reports,
             self.clock,
+            self.history,
+            self.privacy,
         )
 
     @property
