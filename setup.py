@@ -14,7 +14,7 @@ DATA = {"knowledge": ["*.yaml"], "migrations": ["*.py", "*.mako"]}
 packages = find_packages(include=["bot", "bot.*"])
 package_dir: dict[str, str] = {}
 package_data: dict[str, list[str]] = {
-    "bot": ["py.typed"],
+    "bot": ["py.typed", "data/*.npz"],
     "bot.web_adapter": ["templates/*.html", "templates/dashboard/*.html", "static/*"],
 }
 for top, patterns in DATA.items():

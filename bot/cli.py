@@ -389,6 +389,11 @@ def format_explanation(found: Explanation) -> str:
     lines.append(f"  semantic model: {found.encoder}")
     vocabulary = "uses the field's vocabulary" if found.domain else "no word of the field"
     lines.append(f"  question: {vocabulary}; {found.known:.0%} of its words are in the base")
+    if found.scope is not None:
+        lines.append(
+            f"  scope: {found.scope:.2f} chance it is about moving into product; closeness to "
+            f"out-of-scope questions {found.outside:.3f} (nearest: {found.nearest_outside})"
+        )
     lines.append(f"  decision: {found.reason}")
     for rank, hit in enumerate(found.hits, 1):
         lines.append(

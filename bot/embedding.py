@@ -25,12 +25,15 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from bot.core.scope import ScopeModel
 from bot.core.semantic import TextEncoder
 
 log = logging.getLogger(__name__)
 
-CHUNK = 256
-"""Texts pooled at a time: bounds the memory of gathering their word vectors."""
+CHUNK = 4096
+"""Texts split and looked up at a time."""
+POOL_ROWS = 16384
+"""Word vectors gathered at once when pooling (16 MB): bounds the memory of a large build."""
 
 WORD_CACHE_LIMIT = 50_000
 """Distinct words remembered (about 50 MB); past this the cache starts again from empty."""
@@ -44,6 +47,8 @@ SAVE_AFTER = 64
 QUESTION_TEXTS = 2
 """A call with at most this many texts is a member's question (whole and question part)."""
 TOKENIZER = "tokenizers/l2_supercat_tokenizer_config.json"
+SCOPE_FILE = Path(__file__).resolve().parent / "data" / "scope-wordllama.npz"
+"""The in-scope classifier for these vectors, written by benchmarks/calibrate.py."""
 
 
 class ModelMissing(RuntimeError):
@@ -66,7 +71,7 @@ class WordLlamaEncoder:
 
     name = "wordllama l2_supercat 256-d"
 
-    def __init__(self, cache_file: Path | None = None) -> None:
+    def __init__(self, cache_file: Path | None = None, scope: ScopeModel | None = None) -> None:
         self._lock = threading.Lock()
         self._tokenizer: Any = None
         self._weights: NDArray[np.float16] | None = None
@@ -78,8 +83,17 @@ class WordLlamaEncoder:
         """Words from the knowledge base, the only ones written to the cache file: members'
         questions are encoded one or two texts at a time and their words stay in memory."""
         self._unsaved = 0
+        self._scope = scope
+        self._scope_read = scope is not None
         if cache_file is not None:
             self._restore(cache_file)
+
+    def scope(self) -> ScopeModel | None:
+        """The shipped scope classifier (a few kilobytes, read on first use)."""
+        if not self._scope_read:
+            self._scope = read_scope(SCOPE_FILE)
+            self._scope_read = True
+        return self._scope
 
     def _restore(self, path: Path) -> None:
         """Words encoded by an earlier run; a missing or unreadable file is simply ignored."""
@@ -185,19 +199,28 @@ class WordLlamaEncoder:
             self._unsaved += len(seen - self._kept)
             self._kept |= seen
         ids = self._word_ids
-        lengths = np.fromiter((len(words) for words in split), dtype=np.int64, count=len(split))
+        lengths = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
         flat = np.fromiter(
             (ids[w] for words in split for w in words), dtype=np.int64, count=int(lengths.sum())
         )
         out = np.zeros((len(texts), self._sums.shape[1]), dtype=np.float32)
-        gathered, counts = self._sums[flat], self._counts[flat]
-        # Slice sums beat np.add.reduceat along rows by a wide margin here.
-        end = 0
-        for row, length in enumerate(lengths.tolist()):
-            start, end = end, end + length
-            tokens = counts[start:end].sum()
-            if tokens > 0:
-                out[row] = gathered[start:end].sum(axis=0) / tokens
+        starts = np.cumsum(lengths) - lengths
+        # Texts of equal length are pooled together, a few at a time: one gather and one sum
+        # per batch rather than per text.
+        order = np.argsort(lengths, kind="stable")
+        bounds = np.flatnonzero(np.diff(lengths[order])) + 1
+        for group in np.split(order, bounds):
+            length = int(lengths[group[0]])
+            if not length:
+                continue
+            step = max(1, POOL_ROWS // length)
+            for first in range(0, len(group), step):
+                rows = group[first : first + step]
+                word_rows = flat[starts[rows][:, None] + np.arange(length)]
+                tokens = self._counts[word_rows].sum(axis=1)
+                pooled = self._sums[word_rows].sum(axis=1)
+                np.divide(pooled, tokens[:, None], out=pooled, where=tokens[:, None] > 0)
+                out[rows] = pooled
         return out
 
     def _forget(self) -> None:
@@ -219,3 +242,36 @@ def build_encoder(name: str, cache_dir: Path | None = None) -> TextEncoder | Non
     if name != "wordllama":
         return None
     return WordLlamaEncoder(cache_dir / f"{MODEL_ID}.npz" if cache_dir else None)
+
+
+def read_scope(path: Path) -> ScopeModel | None:
+    """A scope classifier file, or None when it is missing or fitted for another model."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if str(data["encoder"]) != MODEL_ID or data["weights"].shape != (DIMENSIONS,):
+                return None
+            return ScopeModel(
+                weights=data["weights"].astype(np.float32),
+                bias=float(data["bias"]),
+                encoder=MODEL_ID,
+                prototypes=data["prototypes"].astype(np.float32),
+                prototype_texts=tuple(str(t) for t in data["prototype_texts"]),
+            )
+    except (OSError, ValueError, KeyError) as error:
+        log.warning("scope classifier %s not used: %s", path, error)
+        return None
+
+
+def write_scope(path: Path, model: ScopeModel, about: str) -> None:
+    """Write a scope classifier for this encoder's vectors (used by benchmarks/calibrate.py)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as out:
+        np.savez_compressed(
+            out,
+            about=np.asarray(about),
+            encoder=np.asarray(model.encoder),
+            bias=np.asarray(model.bias),
+            weights=model.weights.astype(np.float32),
+            prototypes=model.prototypes.astype(np.float16),
+            prototype_texts=np.asarray(model.prototype_texts),
+        )

@@ -29,6 +29,9 @@ from bot.core.text import words
 from bot.core.vocabulary import DOMAIN_WORDS, EXPANSIONS, JARGON, PHRASES, STOP_WORDS
 
 _MAX_PHRASE = max(len(p) for p in PHRASES)
+_QUESTION = 3
+_FIELD_CODES = [array("b", [code]) for code in range(_QUESTION + 1)]
+"""Field codes of indexed text: body, title, topics, example question."""
 _PHRASE_STARTS = frozenset(p[0] for p in PHRASES)
 Floats = NDArray[np.float64]
 
@@ -148,87 +151,102 @@ class LexicalIndex:
         self.analyzer = analyzer
         self.size = len(snippets)
         term_ids: dict[str, int] = {}
-        # Compact typed arrays keep the peak memory of a large build low.
-        entry_term = array("i")
-        entry_doc = array("i")
-        entry_tf = array("d")
-        entry_strong = array("b")
-        question_postings: dict[str, list[int]] = defaultdict(list)
-        question_doc: list[int] = []
-        question_terms: list[frozenset[str]] = []
-        lengths: list[float] = []
-        seen_words: set[str] = set()
+        word_terms: dict[str, int] = {}
+        """Surface word -> term id, so each distinct word is stemmed once."""
         surface, stem = analyzer.surface, analyzer.stem
 
-        def analyse(text: str) -> list[str]:
+        def analyse(text: str) -> list[int]:
             found = surface(text)
-            seen_words.update(found)
-            return [stem(word) for word in found]
+            try:
+                return [word_terms[word] for word in found]
+            except KeyError:
+                for word in found:
+                    if word not in word_terms:
+                        word_terms[word] = term_ids.setdefault(stem(word), len(term_ids))
+                return [word_terms[word] for word in found]
 
+        # Every (term, snippet, field) occurrence in flat typed arrays, aggregated with numpy
+        # below: a per-snippet dictionary of term weights costs far more on a large base.
+        entry_term, entry_doc, entry_field = array("i"), array("i"), array("b")
+        pair_term, pair_question = array("i"), array("i")
+        """Terms of each example question and title, for the best single-question match."""
+        question_doc = array("i")
+        topic_terms: dict[tuple[str, ...], list[int]] = {}
         for doc, snippet in enumerate(snippets):
-            bag: dict[str, float] = defaultdict(float)
-            topic_text = " ".join(
-                f"{slug} {topics[slug].title if slug in topics else ''}" for slug in snippet.topics
-            )
-            title_terms = analyse(snippet.title)
-            topic_terms = analyse(topic_text)
-            per_question = [analyse(q) for q in snippet.questions]
-            for term in analyse(snippet.body):
-                bag[term] += cfg.body_weight
-            for term in title_terms:
-                bag[term] += cfg.title_weight
-            for term in topic_terms:
-                bag[term] += cfg.topic_weight
-            for terms in per_question:
-                for term in terms:
-                    bag[term] += cfg.question_weight / 2
-            strong = set(title_terms).union(topic_terms, *per_question)
-            for term, tf in bag.items():
-                entry_term.append(term_ids.setdefault(term, len(term_ids)))
-                entry_tf.append(tf)
-                entry_strong.append(term in strong)
-            entry_doc.extend(array("i", [doc]) * len(bag))
-            lengths.append(sum(bag.values()))
-            for terms in (*per_question, title_terms):
-                unique = frozenset(terms)
-                if unique:
-                    for term in unique:
-                        question_postings[term].append(len(question_terms))
+            if snippet.topics not in topic_terms:
+                topic_terms[snippet.topics] = analyse(
+                    " ".join(
+                        f"{slug} {topics[slug].title if slug in topics else ''}"
+                        for slug in snippet.topics
+                    )
+                )
+            title = analyse(snippet.title)
+            fields = [analyse(snippet.body), title, topic_terms[snippet.topics]]
+            asked = [analyse(q) for q in snippet.questions]
+            before = len(entry_term)
+            for code, terms in enumerate([*fields, *asked]):
+                entry_term.extend(terms)
+                entry_field.extend(_FIELD_CODES[min(code, _QUESTION)] * len(terms))
+            entry_doc.extend(array("i", [doc]) * (len(entry_term) - before))
+            for terms in (*asked, title):
+                if terms:
+                    pair_term.extend(terms)
+                    pair_question.extend(array("i", [len(question_doc)]) * len(terms))
                     question_doc.append(doc)
-                    question_terms.append(unique)
 
-        count = max(self.size, 1)
-        length = np.asarray(lengths, dtype=np.float64)
-        norm = 1 - cfg.b + cfg.b * length / (length.mean() if lengths else 1.0)
-        terms_array = np.frombuffer(entry_term, dtype=np.int32)
-        docs_array = np.frombuffer(entry_doc, dtype=np.int32)
-        tf_array = np.frombuffer(entry_tf, dtype=np.float64)
+        size = max(self.size, 1)
+        field = np.frombuffer(entry_field, dtype=np.int8)
+        field_weight = np.asarray(
+            [cfg.body_weight, cfg.title_weight, cfg.topic_weight, cfg.question_weight / 2]
+        )
+        # One row per (term, snippet), ordered by term and then snippet.
+        keys, inverse = np.unique(
+            np.frombuffer(entry_term, dtype=np.int32).astype(np.int64) * size
+            + np.frombuffer(entry_doc, dtype=np.int32),
+            return_inverse=True,
+        )
+        tf = np.bincount(inverse, weights=field_weight[field], minlength=len(keys))
+        strong_array = (np.bincount(inverse, weights=field > 0, minlength=len(keys)) > 0).astype(
+            np.float64
+        )
+        terms_array = (keys // size).astype(np.int32)
+        docs_array = (keys % size).astype(np.int32)
+        length = np.bincount(docs_array, weights=tf, minlength=self.size)
+        norm = 1 - cfg.b + cfg.b * length / (length.mean() if self.size else 1.0)
         # BM25's saturation depends only on the document, so it is computed once here.
-        saturation = tf_array * (cfg.k1 + 1) / (tf_array + cfg.k1 * norm[docs_array])
-        strong_array = np.frombuffer(entry_strong, dtype=np.int8).astype(np.float64)
-        order = np.argsort(terms_array, kind="stable")
-        bounds = np.searchsorted(terms_array[order], np.arange(len(term_ids) + 1))
+        saturation = tf * (cfg.k1 + 1) / (tf + cfg.k1 * norm[docs_array])
+        bounds = np.searchsorted(terms_array, np.arange(len(term_ids) + 1))
         self._postings: dict[str, _Posting] = {}
         for term, term_id in term_ids.items():
-            rows = order[bounds[term_id] : bounds[term_id + 1]]
+            rows = slice(bounds[term_id], bounds[term_id + 1])
             self._postings[term] = _Posting(
                 docs=docs_array[rows], saturation=saturation[rows], strong=strong_array[rows]
             )
-        self._idf = {
-            term: math.log(1 + (count - len(p.docs) + 0.5) / (len(p.docs) + 0.5))
-            for term, p in self._postings.items()
-        }
+        count = max(self.size, 1)
+        document_frequency = np.diff(bounds)
+        idf = np.log(1 + (count - document_frequency + 0.5) / (document_frequency + 0.5))
+        self._idf = {term: float(idf[term_id]) for term, term_id in term_ids.items()}
         self._unknown_idf = math.log(1 + (count + 0.5) / 0.5)
+        # Each question's distinct terms, ordered by term: postings and IDF mass per question.
+        questions = max(len(question_doc), 1)
+        pairs = np.unique(
+            np.frombuffer(pair_term, dtype=np.int32).astype(np.int64) * questions
+            + np.frombuffer(pair_question, dtype=np.int32)
+        )
+        pair_terms, pair_questions = pairs // questions, (pairs % questions).astype(np.int32)
+        question_bounds = np.searchsorted(pair_terms, np.arange(len(term_ids) + 1))
         self._question_postings = {
-            term: np.asarray(ids, dtype=np.int32) for term, ids in question_postings.items()
+            term: pair_questions[question_bounds[term_id] : question_bounds[term_id + 1]]
+            for term, term_id in term_ids.items()
+            if question_bounds[term_id + 1] > question_bounds[term_id]
         }
-        self._question_doc = np.asarray(question_doc, dtype=np.int32)
-        self._question_mass = np.asarray(
-            [sum(self._idf[t] for t in terms) for terms in question_terms], dtype=np.float64
+        self._question_doc = np.frombuffer(question_doc, dtype=np.int32).copy()
+        self._question_mass = np.bincount(
+            pair_questions, weights=idf[pair_terms], minlength=len(question_doc)
         )
         # Sorted, so typo correction breaks ties the same way in every process: closest first,
         # then the word in more snippets, then alphabetical.
-        self._surface = {word: stem(word) for word in sorted(seen_words)}
+        self._surface = {word: stem(word) for word in sorted(word_terms)}
         self._surface_by_length: dict[int, list[str]] = defaultdict(list)
         for word in self._surface:
             self._surface_by_length[len(word)].append(word)

@@ -4,10 +4,12 @@ Two signals describe how well a snippet fits a question: lexical evidence (`lexi
 semantic similarity of the question to the snippet's title, body and example questions
 (`semantic.py`). Snippets are ranked by a blend of the two, nudged by votes and by the member's
 background (`audience.py`). Whether to answer at all is one calibrated decision: a logistic
-model of the best snippet's two signals estimates the chance that it answers the question, and
-the bot answers when that reaches `answer_threshold`. The coefficients and the threshold come
-from `benchmarks/calibrate.py`, which fits them on the knowledge base's own example questions
-(each left out of the index in turn) against questions that must be declined.
+model of the best snippet's two signals, the field vocabulary and the question's scope (a
+classifier of the question's embedding, `scope.py`) estimates the chance that the best snippet
+answers the question, and the bot answers when that reaches `answer_threshold`. The
+coefficients and the threshold come from `benchmarks/calibrate.py`, which fits them on the
+knowledge base's own example questions (each left out of the index, and of the scope
+classifier's training, in turn) against questions that must be declined.
 
 A long message is scored twice, as a whole and by its question part (`query.py`), and each
 snippet keeps its better score, so a story followed by a question gets an answer to the question.
@@ -26,6 +28,7 @@ from bot.core.audience import audience_backgrounds, backgrounds_in
 from bot.core.lexical import Analyzer, LexicalConfig, LexicalIndex, LexicalScores
 from bot.core.models import Correction, ScoredSnippet, SearchResult, Snippet, Topic, VoteTally
 from bot.core.query import question_part
+from bot.core.scope import ScopeModel, probability
 from bot.core.semantic import SemanticIndex, TextEncoder
 
 Floats = NDArray[np.float64]
@@ -44,12 +47,16 @@ __all__ = [
 @dataclass(frozen=True, slots=True)
 class Signals:
     """What the answer model reads: the best snippet's lexical evidence and semantic
-    similarity; whether the question uses any of the field's vocabulary; and the share of the
-    question's words the knowledge base has at all."""
+    similarity; whether the question uses any of the field's vocabulary; the scope classifier's
+    log-odds that the question is about the field and its closeness to out-of-scope questions
+    (both 0 without a classifier); and the share of the question's words the knowledge base
+    has at all."""
 
     lexical: float
     semantic: float
     domain: bool
+    scope: float
+    outside: float
     known: float
 
 
@@ -65,6 +72,8 @@ class AnswerModel:
     lexical: float
     semantic: float
     domain: float
+    scope: float = 0.0
+    outside: float = 0.0
 
     def probability(self, signals: Signals) -> float:
         z = (
@@ -72,21 +81,41 @@ class AnswerModel:
             + self.lexical * signals.lexical
             + self.semantic * signals.semantic
             + self.domain * signals.domain
+            + self.scope * signals.scope
+            + self.outside * signals.outside
         )
         return 1 / (1 + math.exp(-max(min(z, 50.0), -50.0)))
 
-    def probabilities(self, lexical: Floats, semantic: Floats, domain: bool) -> Floats:
-        z = self.bias + self.lexical * lexical + self.semantic * semantic + self.domain * domain
+    def probabilities(
+        self,
+        lexical: Floats,
+        semantic: Floats,
+        domain: bool,
+        scope: float = 0.0,
+        outside: float = 0.0,
+    ) -> Floats:
+        z = (
+            self.bias
+            + self.lexical * lexical
+            + self.semantic * semantic
+            + self.domain * domain
+            + self.scope * scope
+            + self.outside * outside
+        )
         return np.asarray(1 / (1 + np.exp(-np.clip(z, -50.0, 50.0))), dtype=np.float64)
 
 
 # Fitted by `python benchmarks/calibrate.py` on the shipped knowledge base.
-SEMANTIC_MODEL = AnswerModel(bias=-5.11, lexical=7.03, semantic=6.02, domain=1.93)
-LEXICAL_MODEL = AnswerModel(bias=-1.96, lexical=10.45, semantic=0.0, domain=0.0)
+SCOPED_MODEL = AnswerModel(
+    bias=-3.17, lexical=7.96, semantic=6.30, domain=1.72, scope=0.70, outside=-9.15
+)
+SEMANTIC_MODEL = AnswerModel(bias=-6.77, lexical=8.36, semantic=7.11, domain=1.93)
+"""Used when the encoder has no scope classifier."""
+LEXICAL_MODEL = AnswerModel(bias=-2.86, lexical=11.21, semantic=0.0, domain=0.0)
 """Used when no encoder is wired in (tests of the lexical ranker, tools)."""
 
 
-DEFAULT_ANSWER_THRESHOLD = 0.70
+DEFAULT_ANSWER_THRESHOLD = 0.53
 """Chosen by `benchmarks/calibrate.py`; overridden by PMADVICE_ANSWER_THRESHOLD."""
 
 
@@ -97,6 +126,7 @@ class RankingConfig:
     """Ranking score = lexical evidence + this times the semantic similarity."""
     answer_threshold: float = DEFAULT_ANSWER_THRESHOLD
     """Answer when the estimated chance that the best snippet answers reaches this."""
+    scoped_model: AnswerModel = SCOPED_MODEL
     semantic_model: AnswerModel = SEMANTIC_MODEL
     lexical_model: AnswerModel = LEXICAL_MODEL
     domain_prefilter: bool = False
@@ -142,6 +172,12 @@ class Explanation:
     encoder: str
     domain: bool
     """Whether the question uses any of the field's vocabulary."""
+    scope: float | None
+    """The scope classifier's chance that the question is about the field (None without one)."""
+    outside: float
+    """Mean cosine to the nearest out-of-scope prototypes (0 without a classifier)."""
+    nearest_outside: str
+    """The out-of-scope prototype closest to the question."""
     known: float
     """Share of the question's words the knowledge base has at all."""
     answerability: float
@@ -167,6 +203,9 @@ class _Evaluation:
     terms: tuple[str, ...]
     backgrounds: frozenset[str]
     domain: bool
+    scope: float | None
+    outside: float
+    nearest_outside: str
     known: float
     reason: str = ""
 
@@ -190,7 +229,13 @@ class SearchIndex:
         votes = votes or {}
         self.lexical = LexicalIndex(self.snippets, topics or {}, self.config.lexical, self.analyzer)
         self.semantic = SemanticIndex(self.snippets, encoder) if encoder is not None else None
-        self._model = self.config.semantic_model if encoder else self.config.lexical_model
+        self._scope: ScopeModel | None = encoder.scope() if encoder is not None else None
+        if self._scope is not None:
+            self._model = self.config.scoped_model
+        elif encoder is not None:
+            self._model = self.config.semantic_model
+        else:
+            self._model = self.config.lexical_model
         self._prior = np.asarray(
             [
                 1 + self.config.feedback_strength * math.tanh(_net(votes.get(s.id)) / 3)
@@ -238,7 +283,8 @@ class SearchIndex:
         encoder = self.semantic.encoder.name if self.semantic else "none (lexical only)"
         if found is None:
             return Explanation(
-                query, None, (), (), (), (), encoder, False, 0.0, 0.0, cfg.answer_threshold, False,
+                query, None, (), (), (), (), encoder, False, None, 0.0, "", 0.0, 0.0,
+                cfg.answer_threshold, False,
                 "no words to match (only stop words, or nothing the index or the field "
                 "vocabulary knows)",
                 (),
@@ -284,6 +330,9 @@ class SearchIndex:
             backgrounds=tuple(sorted(found.backgrounds)),
             encoder=encoder,
             domain=found.domain,
+            scope=None if found.scope is None else probability(found.scope),
+            outside=found.outside,
+            nearest_outside=found.nearest_outside,
             known=found.known,
             answerability=best,
             threshold=cfg.answer_threshold,
@@ -296,8 +345,15 @@ class SearchIndex:
         """What the answer model reads for this query (for calibration)."""
         found = self._evaluate(query, (), prefilter=False)
         if found is None or not len(found.docs):
-            return Signals(0.0, 0.0, False, 0.0)
-        return Signals(float(found.lexical[0]), float(found.semantic[0]), found.domain, found.known)
+            return Signals(0.0, 0.0, False, 0.0, 0.0, 0.0)
+        return Signals(
+            float(found.lexical[0]),
+            float(found.semantic[0]),
+            found.domain,
+            found.scope or 0.0,
+            found.outside,
+            found.known,
+        )
 
     def _field_name(self, doc: int, field_index: int) -> str:
         if self.semantic is None or field_index < 0:
@@ -367,7 +423,8 @@ class SearchIndex:
         asked_terms = parsed[-1]
         originals = [t for t in asked_terms.terms if t.original]
         known = sum(self.lexical.knows(t.term) for t in originals) / max(len(originals), 1)
-        chance = self._model.probabilities(lex, sem, domain)
+        scope, outside, nearest_outside = self._scope_signals(vectors)
+        chance = self._model.probabilities(lex, sem, domain, scope or 0.0, outside)
         bonus = np.zeros(len(pool))
         for background in backgrounds:
             written_for = self._written_for.get(background)
@@ -390,6 +447,9 @@ class SearchIndex:
             terms=terms,
             backgrounds=backgrounds,
             domain=domain,
+            scope=scope,
+            outside=outside,
+            nearest_outside=nearest_outside,
             known=known,
         )
         use_prefilter = cfg.domain_prefilter if prefilter is None else prefilter
@@ -397,6 +457,14 @@ class SearchIndex:
             found.answerability = np.zeros_like(found.answerability)
             found.reason = "declined: no word of the question is in the field's vocabulary"
         return found
+
+    def _scope_signals(
+        self, vectors: NDArray[np.float32] | None
+    ) -> tuple[float | None, float, str]:
+        """The scope log-odds, the closeness to out-of-scope questions and the nearest one."""
+        if self._scope is None or vectors is None:
+            return None, 0.0, ""
+        return (self._scope.logit(vectors), *self._scope.outside(vectors))
 
     def _field_similarity(
         self, vectors: NDArray[np.float32], pool: NDArray[np.int64]

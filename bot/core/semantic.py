@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bot.core.models import Snippet
+from bot.core.scope import ScopeModel
 
 Vectors = NDArray[np.float32]
 ENCODE_BATCH = 4096
@@ -31,6 +32,10 @@ class TextEncoder(Protocol):
         ...
 
     def encode(self, texts: Sequence[str]) -> Vectors: ...
+
+    def scope(self) -> ScopeModel | None:
+        """The in-scope classifier fitted in this encoder's vector space, if there is one."""
+        ...
 
     def __hash__(self) -> int:
         """Encoders are compared by identity, so an index built with one can be reused."""
@@ -68,9 +73,11 @@ class SemanticIndex:
         ]
         self._fields = np.concatenate(batches) if batches else np.zeros((0, 1), np.float16)
         whole = np.zeros((self._size, self._fields.shape[1]), dtype=np.float32)
-        for doc in range(self._size):
-            rows = self._fields[self._starts[doc] : self._starts[doc + 1]]
-            whole[doc] = rows.sum(axis=0, dtype=np.float32)
+        # Snippets with as many fields are summed together: a handful of operations in all.
+        for count in np.unique(self._counts).tolist():
+            docs = np.flatnonzero(self._counts == count)
+            rows = self._starts[docs][:, None] + np.arange(count)
+            whole[docs] = self._fields[rows].sum(axis=1, dtype=np.float32)
         norms = np.linalg.norm(whole, axis=1, keepdims=True)
         np.divide(whole, norms, out=whole, where=norms > 0)
         self._whole: Vectors = whole

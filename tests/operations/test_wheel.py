@@ -36,6 +36,7 @@ def test_the_wheel_carries_knowledge_and_migrations_and_runs_from_anywhere(
     [wheel] = dist.glob("pmadvice-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "bot/knowledge/topics.yaml" in names
+    assert "bot/data/scope-wordllama.npz" in names
     assert any(n.startswith("bot/knowledge/snippets/") for n in names)
     assert "bot/migrations/env.py" in names
     assert any(n.startswith("bot/migrations/versions/0001") for n in names)

@@ -63,7 +63,9 @@ def test_quality_bars(index):
     assert overall["hit3"] >= 0.95
     assert overall["hit1"] >= 0.85
     assert overall["false_decline"] <= 0.05
-    assert overall["abstain"] >= 0.60
+    # These must-decline questions train the scope classifier, so this bar is in-sample; the
+    # honest one is in test_scope.py.
+    assert overall["abstain"] >= 0.90
 
 
 def test_quality_bars_per_kind(index):
@@ -194,6 +196,9 @@ def test_explain_names_the_signals_and_the_decision(index):
     assert top.semantic > 0
     assert top.lexical > 0
     assert top.semantic_field
+    assert found.scope is not None
     declined = index.explain("banana bread recipe")
     assert not declined.answered
     assert "declined" in declined.reason
+    assert declined.scope is not None
+    assert declined.scope < 0.5
