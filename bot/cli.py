@@ -33,7 +33,6 @@ from bot.app import (
     start_listener,
     watch_readiness,
 )
-from bot.catalog import KnowledgeError, export_to_directory, load_knowledge
 from bot.core.models import Actor, Platform
 from bot.core.ranking import Explanation
 from bot.settings import Settings, SettingsError, load_settings
@@ -65,18 +64,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(level, settings.log_format, known_secrets(settings))
     try:
         result: int = args.run(args, settings)
-    except KnowledgeError as error:
+    except (DatabaseNotReady, DatabaseUnavailable, StartupError) as error:
+        print(error, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:
+        # The YAML loader is imported only by commands that parse the knowledge base.
+        from bot.catalog import KnowledgeError
+
+        if not isinstance(error, KnowledgeError):
+            raise
         print(
             f"PMADVICE_KNOWLEDGE_DIR: the knowledge base at {settings.knowledge_dir} has "
             f"problems; fix them (or point the variable at a valid knowledge folder):\n{error}",
             file=sys.stderr,
         )
         return 2
-    except (DatabaseNotReady, DatabaseUnavailable, StartupError) as error:
-        print(error, file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
     return result
 
 
@@ -403,6 +407,8 @@ def _db_current(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _knowledge_check(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.catalog import load_knowledge
+
     knowledge = load_knowledge(settings.knowledge_dir)
     print(
         f"OK: {len(knowledge.snippets)} snippets, {len(knowledge.exercises)} exercises, "
@@ -412,6 +418,8 @@ def _knowledge_check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _knowledge_export(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.catalog import export_to_directory
+
     root: Path = args.out or settings.knowledge_dir
 
     async def go() -> list[Path]:
