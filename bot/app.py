@@ -110,7 +110,7 @@ async def build_runtime(
     With `warm`, the search index (and the semantic model behind it) is built before this
     returns, so a bot's first question is answered as fast as any other; commands that never
     search pass False and never load the model."""
-    knowledge = knowledge or load_knowledge(settings)
+    knowledge = knowledge or load_cached_knowledge(settings)
     url = settings.database_url
     check_sqlite_writable(url)
     engine = create_engine(url)
@@ -142,7 +142,7 @@ async def build_runtime(
         await engine.dispose()
 
 
-def load_knowledge(settings: Settings) -> Knowledge:
+def load_cached_knowledge(settings: Settings) -> Knowledge:
     """The knowledge base: parsed from its YAML files, or read back from the cache when the
     files and the code are those it was parsed from (YAML is then never imported)."""
 
