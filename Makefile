@@ -16,6 +16,8 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
+# The console also serves the web pages on 127.0.0.1 (override with PMADVICE_HTTP_PORT).
+run: export PMADVICE_HTTP_PORT ?= 8765
 run: $(VENV)/.installed
 	$(BIN)/pmadvice run
 
@@ -49,9 +51,10 @@ eval: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/search.py
+	$(BIN)/python benchmarks/web.py
 
 clean:
-	rm -rf $(VENV) $(LOWEST) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(LOWEST) .mypy_cache .ruff_cache .pytest_cache test-artifacts
 
 # The declared minimum versions, tested: the suite again on the lowest release of every direct
 # dependency (uv keeps a download cache, so only the first run fetches them).

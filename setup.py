@@ -13,7 +13,10 @@ DATA = {"knowledge": ["*.yaml"], "migrations": ["*.py", "*.mako"]}
 
 packages = find_packages(include=["bot", "bot.*"])
 package_dir: dict[str, str] = {}
-package_data: dict[str, list[str]] = {"bot": ["py.typed"]}
+package_data: dict[str, list[str]] = {
+    "bot": ["py.typed"],
+    "bot.web_adapter": ["templates/*.html", "templates/dashboard/*.html", "static/*"],
+}
 for top, patterns in DATA.items():
     for folder in [Path(top), *sorted(p for p in Path(top).rglob("*") if p.is_dir())]:
         if folder.name == "__pycache__":

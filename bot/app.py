@@ -6,7 +6,7 @@ import asyncio
 import functools
 import importlib
 import logging
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.core.facade import PmAdvice
 from bot.core.models import Knowledge, SnippetRevision
 from bot.core.nudges import NudgeEngine, NudgePolicy
-from bot.core.ports import Clock, Messenger, SystemClock
+from bot.core.ports import Clock, Export, Messenger, SystemClock
 from bot.core.ranking import RankingConfig, SearchIndex
 from bot.core.telemetry import NO_TELEMETRY, Telemetry
 from bot.embedding import build_encoder
@@ -46,6 +46,7 @@ from bot.storage.preflight import (
 from bot.storage.repositories import build_repositories
 
 if TYPE_CHECKING:  # imported when a listener is made: one-shot commands never need them
+    from aiohttp import web
     from prometheus_client import CollectorRegistry
 
     from bot.http_listener import HttpListener
@@ -127,14 +128,19 @@ async def build_runtime(
             knowledge,
             repositories,
             clock,
-            YamlWriter(),
+            YamlWriter(settings.knowledge_dir),
             messengers,
             deliveries=deliveries,
+            limits=settings.flood_limits(),
+            gap_retention=timedelta(days=settings.unanswered_days),
             telemetry=telemetry,
             ranking=RankingConfig(answer_threshold=settings.answer_threshold),
             encoder=build_encoder(settings.semantic_model, settings.cache_dir),
             index_factory=CachedBuilder(SearchIndex, settings.cache_dir),
         )
+        # Links in chat point at the public address even from a process that serves no pages.
+        facade.web_links.base = facade.web_links.public = settings.public_url
+        facade.portfolios.enabled = settings.public_portfolios
         if warm:
             await facade.warm_up()
         yield Runtime(settings, knowledge, engine, repositories, facade, clock, deliveries)
@@ -157,10 +163,13 @@ def load_cached_knowledge(settings: Settings) -> Knowledge:
 class YamlWriter:
     """`bot.catalog.YamlExporter`, imported on the first export, not by every command."""
 
-    def dump(self, snippets: list[SnippetRevision]) -> str:
+    def __init__(self, root: Path) -> None:
+        self._root = root
+
+    def export(self, revisions: list[SnippetRevision]) -> Export:
         from bot.catalog import YamlExporter
 
-        return YamlExporter().dump(snippets)
+        return YamlExporter(self._root).export(revisions)
 
 
 def configure_logging(level: str, style: str = "text", secrets: Iterable[str] = ()) -> None:
@@ -279,6 +288,14 @@ async def serve(
                 log.exception("error while stopping %s", type(item).__name__)
 
 
+def web_routes(runtime: Runtime) -> Callable[[web.Application], None]:
+    """The web pages, to mount on the process's HTTP listener."""
+    from bot.web_adapter import WebOptions, register_web
+
+    options = WebOptions(public_url=runtime.settings.public_url)
+    return lambda app: register_web(app, runtime.facade, options)
+
+
 def background_services(runtime: Runtime) -> list[BackgroundService]:
     """Work that runs beside the platforms in every bot process (the weekly nudges)."""
     return [nudge_scheduler(runtime)]
@@ -304,6 +321,8 @@ def nudge_engine(runtime: Runtime, telemetry: Telemetry = NO_TELEMETRY) -> Nudge
         exercises=runtime.knowledge.exercises,
         messengers=runtime.facade.messengers,
         clock=runtime.clock,
-        policy=NudgePolicy(grace=nudge_grace(runtime.settings)),
+        policy=NudgePolicy(
+            grace=nudge_grace(runtime.settings), reminders=runtime.settings.reminders
+        ),
         telemetry=telemetry,
     )

@@ -6,7 +6,10 @@ pull request without reading Python.
 
 from __future__ import annotations
 
+import difflib
+import io
 import re
+import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,9 +24,16 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.scalarstring import LiteralScalarString
 
 from bot.core.models import Exercise, Knowledge, Resource, Snippet, SnippetRevision, Topic
+from bot.core.ports import Export
+from bot.core.revisions import Content, content_hash
 from bot.core.validation import BODY_WORDS, looks_unsafe
+
+SHIPPED_ROOT = Path(__file__).resolve().parent.parent / "knowledge"
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, min_length=2, max_length=60)]
@@ -372,85 +382,253 @@ def _display(path: Path, root: Path) -> str:
         return str(path)
 
 
-class _BlockDumper(yaml.SafeDumper):
-    """Writes multi-line strings as `|` blocks so exported YAML reads like the shipped files."""
+# -- Writing chat changes back ------------------------------------------------------------------
+#
+# ruamel.yaml's round-trip mode keeps key order, comments, flow lists and blank lines, so a
+# file with one changed snippet differs from the original in that snippet's lines only.
+
+COMMUNITY_FILE = "community.yaml"
+WRAP = 90
+"""Body lines are wrapped like the shipped files (the loader reflows them)."""
 
 
-def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+def _round_trip() -> YAML:
+    rt = YAML()
+    rt.preserve_quotes = True
+    rt.width = 4096
+    rt.indent(mapping=2, sequence=4, offset=2)
+    return rt
 
 
-_BlockDumper.add_representer(str, _represent_str)
+def _dump(data: Any) -> str:
+    out = io.StringIO()
+    _round_trip().dump(data, out)
+    return out.getvalue()
 
 
-def snippet_entry(revision: SnippetRevision) -> dict[str, Any]:
-    entry: dict[str, Any] = {
-        "id": revision.snippet_id,
-        "title": revision.title,
-        "body": revision.body.strip() + "\n",
-        "topics": list(revision.topics),
-        "questions": list(revision.questions),
-    }
+def _block(body: str) -> LiteralScalarString:
+    lines: list[str] = []
+    for line in body.strip().splitlines():
+        wrapped = textwrap.wrap(line.strip(), WRAP, break_long_words=False, break_on_hyphens=False)
+        lines.extend(wrapped or [""])
+    block: LiteralScalarString = LiteralScalarString("\n".join(lines) + "\n")
+    return block
+
+
+def _rewrap(old: str, new: str) -> LiteralScalarString:
+    """`new` laid out like `old`: every old line whose words survive unchanged stays as it
+    was, and only the changed words are wrapped afresh, so the diff shows the edit alone."""
+    old_lines = old.rstrip("\n").split("\n")
+    old_words: list[str] = []
+    spans: list[tuple[int, int]] = []
+    for line in old_lines:
+        words = line.split()
+        spans.append((len(old_words), len(old_words) + len(words)))
+        old_words.extend(words)
+    new_words = new.split()
+    same: dict[int, int] = {}
+    matcher = difflib.SequenceMatcher(a=old_words, b=new_words, autojunk=False)
+    for tag, i1, i2, j1, _ in matcher.get_opcodes():
+        if tag == "equal":
+            same.update((i1 + k, j1 + k) for k in range(i2 - i1))
+    out: list[str] = []
+    done = 0
+
+    def flush(until: int) -> None:
+        nonlocal done
+        if until > done:
+            out.extend(
+                textwrap.wrap(
+                    " ".join(new_words[done:until]),
+                    WRAP,
+                    break_long_words=False,
+                    break_on_hyphens=False,
+                )
+            )
+            done = until
+
+    for line, (start, end) in zip(old_lines, spans, strict=True):
+        if start == end:
+            flush(_next_kept(spans, same, start, len(new_words), done))
+            if out and out[-1]:
+                out.append("")
+            continue
+        kept = all(k in same for k in range(start, end)) and (
+            same[end - 1] - same[start] == end - 1 - start and same[start] >= done
+        )
+        if kept:
+            flush(same[start])
+            out.append(line)
+            done = same[end - 1] + 1
+    flush(len(new_words))
+    block: LiteralScalarString = LiteralScalarString("\n".join(out).strip("\n") + "\n")
+    return block
+
+
+def _next_kept(
+    spans: list[tuple[int, int]], same: dict[int, int], after: int, end: int, done: int
+) -> int:
+    """Where the next surviving old word lands in the new text (to end a paragraph there)."""
+    for start, stop in spans:
+        if start >= after and start < stop and start in same and same[start] >= done:
+            return same[start]
+    return end
+
+
+def _flow(items: tuple[str, ...]) -> CommentedSeq:
+    seq = CommentedSeq(items)
+    seq.fa.set_flow_style()
+    return seq
+
+
+def _shipped(entry: Any) -> Snippet:
+    """A YAML entry as the loader would read it (for comparing with a chat revision)."""
+    return Snippet(
+        id=str(entry.get("id")),
+        title=str(entry.get("title", "")),
+        body=reflow(str(entry.get("body", ""))),
+        topics=tuple(str(t) for t in entry.get("topics") or ()),
+        questions=tuple(str(q) for q in entry.get("questions") or ()),
+        source=entry.get("source"),
+    )
+
+
+def _apply(entry: Any, revision: SnippetRevision) -> bool:
+    """Change only the fields the revision changed; True if anything changed."""
+    current = Content.of_snippet(_shipped(entry))
+    changed = False
+    if " ".join(current.title.split()) != " ".join(revision.title.split()):
+        entry["title"] = revision.title
+        changed = True
+    if " ".join(current.body.split()) != " ".join(revision.body.split()):
+        existing = entry.get("body")
+        entry["body"] = _rewrap(str(existing), revision.body) if existing else _block(revision.body)
+        changed = True
+    for key in ("topics", "questions"):
+        wanted = tuple(getattr(revision, key))
+        if tuple(str(v) for v in entry.get(key) or ()) != wanted:
+            existing = entry.get(key)
+            if isinstance(existing, CommentedSeq):
+                del existing[:]
+                existing.extend(wanted)
+            else:
+                entry[key] = _flow(wanted) if key == "topics" else CommentedSeq(wanted)
+            changed = True
+    if revision.source and entry.get("source") != revision.source:
+        entry["source"] = revision.source
+        changed = True
+    return changed
+
+
+def _new_entry(revision: SnippetRevision) -> CommentedMap:
+    entry = CommentedMap()
+    entry["id"] = revision.snippet_id
+    entry["title"] = revision.title
+    entry["body"] = _block(revision.body)
+    entry["topics"] = _flow(revision.topics)
+    entry["questions"] = CommentedSeq(revision.questions)
     if revision.source:
         entry["source"] = revision.source
     return entry
 
 
-class YamlExporter:
-    """Serialises chat changes in the knowledge base's own format."""
+@dataclass(frozen=True, slots=True)
+class ExportPlan:
+    """What writing chat changes into a knowledge directory would change."""
 
-    def dump(self, snippets: list[SnippetRevision]) -> str:
-        live = [snippet_entry(r) for r in snippets if not r.retired]
-        retired = sorted(r.snippet_id for r in snippets if r.retired)
-        text = yaml.dump(
-            {"snippets": live}, Dumper=_BlockDumper, sort_keys=False, allow_unicode=True, width=100
-        )
-        if retired:
-            text = "# retired from chat: " + ", ".join(retired) + "\n" + text
-        return text
+    files: dict[str, tuple[str, str]]
+    """Path relative to the knowledge directory -> (text before, text after)."""
+    conflicts: tuple[str, ...]
+    """Snippets left out: the YAML changed after the chat change was made over it."""
+
+    def patch(self, prefix: str = "knowledge") -> str:
+        """The changes as a unified diff, applied from the folder that holds `prefix/`."""
+        parts: list[str] = []
+        for name, (before, after) in sorted(self.files.items()):
+            path = f"{prefix}/{name}"
+            header = [f"diff --git a/{path} b/{path}\n"]
+            if not before:
+                header.append("new file mode 100644\n")
+            parts.extend(header)
+            parts.extend(
+                difflib.unified_diff(
+                    before.splitlines(keepends=True),
+                    after.splitlines(keepends=True),
+                    fromfile=f"a/{path}" if before else "/dev/null",
+                    tofile=f"b/{path}",
+                )
+            )
+        return "".join(parts)
 
 
-def export_to_directory(root: Path, revisions: list[SnippetRevision]) -> list[Path]:
-    """Write chat changes back into the YAML files: edits in place, retirements removed, new
-    snippets into snippets/community.yaml. Returns the files written."""
-    latest = {r.snippet_id: r for r in revisions}
-    written: list[Path] = []
+def plan_export(root: Path, revisions: list[SnippetRevision]) -> ExportPlan:
+    """Chat changes in force, written over the YAML under `root`: edits in place, retirements
+    removed, new snippets appended to snippets/community.yaml."""
+    latest = {r.snippet_id: r for r in revisions if r.overrides}
+    files: dict[str, tuple[str, str]] = {}
+    conflicts: list[str] = []
     seen: set[str] = set()
     for path in sorted((root / "snippets").glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        entries = data.get("snippets", [])
+        text = path.read_text(encoding="utf-8")
+        data = _round_trip().load(text)
+        entries = data.get("snippets") if isinstance(data, dict) else None
+        if not isinstance(entries, list):
+            continue
         changed = False
-        kept: list[dict[str, Any]] = []
-        for entry in entries:
-            revision = latest.get(str(entry.get("id")))
+        for index in reversed(range(len(entries))):
+            revision = latest.get(str(entries[index].get("id")))
             if revision is None:
-                kept.append(entry)
                 continue
             seen.add(revision.snippet_id)
-            changed = True
-            if not revision.retired:
-                updated = snippet_entry(revision)
-                for key in ("audience", "source", "replaces"):
-                    if key in entry and key not in updated:
-                        updated[key] = entry[key]
-                kept.append(updated)
+            shipped = _shipped(entries[index])
+            carried = not revision.retired and Content.of_revision(revision).same_text(
+                Content.of_snippet(shipped)
+            )
+            if carried:
+                continue
+            if revision.base_hash is not None and revision.base_hash != content_hash(shipped):
+                conflicts.append(revision.snippet_id)
+                continue
+            if revision.retired:
+                del entries[index]
+                changed = True
+            else:
+                changed = _apply(entries[index], revision) or changed
         if changed:
-            path.write_text(_dump_entries(kept), encoding="utf-8")
-            written.append(path)
-    fresh = [r for r in latest.values() if r.snippet_id not in seen and not r.retired]
-    if fresh:
-        path = root / "snippets" / "community.yaml"
-        existing = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
-        entries = list((existing or {}).get("snippets", []))
-        entries.extend(snippet_entry(r) for r in sorted(fresh, key=lambda r: r.snippet_id))
-        path.write_text(_dump_entries(entries), encoding="utf-8")
-        if path not in written:
-            written.append(path)
-    return written
-
-
-def _dump_entries(entries: list[dict[str, Any]]) -> str:
-    return yaml.dump(
-        {"snippets": entries}, Dumper=_BlockDumper, sort_keys=False, allow_unicode=True, width=100
+            files[path.relative_to(root).as_posix()] = (text, _dump(data))
+    fresh = sorted(
+        (r for r in latest.values() if r.snippet_id not in seen and not r.retired),
+        key=lambda r: r.snippet_id,
     )
+    if fresh:
+        name = f"snippets/{COMMUNITY_FILE}"
+        before, _ = files.get(name, ("", ""))
+        path = root / name
+        if not before and path.exists():
+            before = path.read_text(encoding="utf-8")
+        after = before.rstrip("\n") + "\n\n" if before.strip() else "snippets:\n"
+        added = _dump({"snippets": [_new_entry(r) for r in fresh]})
+        # Each new entry after one blank line, as the shipped files separate them.
+        chunks = added.split("\n  - id: ")[1:]
+        after += "\n".join("  - id: " + chunk.rstrip("\n") + "\n" for chunk in chunks)
+        files[name] = (before, after)
+    return ExportPlan(files, tuple(sorted(conflicts)))
+
+
+class YamlExporter:
+    """Chat changes as a patch against the knowledge base this bot loaded."""
+
+    def __init__(self, root: Path = SHIPPED_ROOT) -> None:
+        self._root = root
+
+    def export(self, revisions: list[SnippetRevision]) -> Export:
+        plan = plan_export(self._root, revisions)
+        return Export(patch=plan.patch(), files=tuple(sorted(plan.files)), conflicts=plan.conflicts)
+
+
+def export_to_directory(root: Path, revisions: list[SnippetRevision]) -> ExportPlan:
+    """Write chat changes back into the YAML files under `root`."""
+    plan = plan_export(root, revisions)
+    for name, (_, after) in plan.files.items():
+        (root / name).write_text(after, encoding="utf-8")
+    return plan

@@ -32,11 +32,15 @@ from bot.app import (
     serve,
     start_listener,
     watch_readiness,
+    web_routes,
 )
+from bot.core.library import merge
 from bot.core.models import Actor, Platform
 from bot.core.ranking import Explanation
 from bot.settings import Settings, SettingsError, load_settings
 
+DEFAULT_WEB_PORT = 8765
+"""`pmadvice web` without PMADVICE_HTTP_PORT; `make run` serves the console's pages here too."""
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -137,6 +141,11 @@ def _parser() -> argparse.ArgumentParser:
     export.set_defaults(run=_knowledge_export)
 
     _nudges_parser(sub)
+
+    web_cmd = sub.add_parser("web", help="serve the web library and dashboard alone")
+    web_cmd.add_argument("--host", default=None, help="address to bind (PMADVICE_HTTP_HOST)")
+    web_cmd.add_argument("--port", type=int, default=None, help="port (PMADVICE_HTTP_PORT)")
+    web_cmd.set_defaults(run=_web)
     return parser
 
 
@@ -160,7 +169,7 @@ def _console_options(parser: argparse.ArgumentParser) -> None:
 
 def _configured_platforms(settings: Settings) -> list[str]:
     platforms = []
-    if settings.slack_bot_token is not None:
+    if settings.slack_bot_token is not None or settings.slack_client_id:
         platforms.append("slack")
     if settings.discord_token is not None:
         platforms.append("discord")
@@ -228,6 +237,7 @@ async def _serve(settings: Settings, platforms: list[str], options: dict[str, An
             services = [await load_factory(name)(runtime, dict(options)) for name in platforms]
             if listener is not None:
                 watch_readiness(listener, runtime, probe, services)
+                listener.mount(web_routes(runtime))
             await serve(runtime, services, [probe, *background_services(runtime)], stop, listener)
     finally:
         if lock is not None:
@@ -267,7 +277,11 @@ def _console(args: argparse.Namespace, settings: Settings) -> int:
             await probe.start()
             if listener is not None:
                 watch_readiness(listener, runtime, probe, [])
+                listener.mount(web_routes(runtime))
                 await start_listener(listener)
+                address = f"http://{listener.host}:{listener.bound_port}"
+                runtime.facade.web_links.base = settings.public_url or address
+                print(f"Web pages: {address} (moderators: `dashboard` sends a sign-in link)")
             try:
                 # Anything that came due while the bot was off shows up before the prompt.
                 with contextlib.suppress(TimeoutError):
@@ -303,6 +317,33 @@ async def _until_stopped(work: Any, stop: asyncio.Event) -> None:
             await task
     else:
         task.result()
+
+
+def _web(args: argparse.Namespace, settings: Settings) -> int:
+    port = args.port if args.port is not None else (settings.http_port or DEFAULT_WEB_PORT)
+    listener = http_listener(settings, port, host=args.host)
+    assert listener is not None
+
+    async def go() -> int:
+        stop = asyncio.Event()
+        _stop_on_signals(stop)
+        async with build_runtime(settings) as runtime:
+            listener.mount(web_routes(runtime))
+            try:
+                await start_listener(listener)
+            except StartupError as error:
+                print(error, file=sys.stderr)
+                return 2
+            address = f"http://{listener.host}:{listener.bound_port}"
+            runtime.facade.web_links.base = settings.public_url or address
+            print(f"Serving the web pages on {address}", flush=True)
+            try:
+                await stop.wait()
+            finally:
+                await listener.stop()
+        return 0
+
+    return asyncio.run(go())
 
 
 def _search(args: argparse.Namespace, settings: Settings) -> int:
@@ -418,20 +459,24 @@ def _knowledge_check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _knowledge_export(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.catalog import export_to_directory
+    from bot.catalog import ExportPlan, export_to_directory
 
     root: Path = args.out or settings.knowledge_dir
+    if not (root / "snippets").is_dir():
+        # A fresh folder: start from the knowledge base the bot runs on.
+        shutil.copytree(settings.knowledge_dir, root, dirs_exist_ok=True)
 
-    async def go() -> list[Path]:
+    async def go() -> ExportPlan:
         async with build_runtime(settings, warm=False) as runtime:
             revisions = await runtime.repositories.revisions.latest()
-            return export_to_directory(root, revisions)
+            in_force = merge(runtime.knowledge.snippets, revisions).overrides
+            return export_to_directory(root, list(in_force.values()))
 
     try:
         if root.resolve() != settings.knowledge_dir.resolve() and not (root / "snippets").is_dir():
             # A fresh folder (e.g. on the data volume) starts as a copy of the running base.
             shutil.copytree(settings.knowledge_dir, root, dirs_exist_ok=True)
-        written = asyncio.run(go())
+        plan = asyncio.run(go())
     except PermissionError as error:
         where = "--out" if args.out else "PMADVICE_KNOWLEDGE_DIR"
         print(
@@ -440,10 +485,16 @@ def _knowledge_export(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
-    if not written:
-        print("No chat changes to export.")
-    for path in written:
-        print(f"wrote {path}")
+    if not plan.files:
+        print("No chat changes to export: the YAML already carries them.")
+    for name in sorted(plan.files):
+        print(f"wrote {root / name}")
+    for snippet_id in plan.conflicts:
+        print(
+            f"left out {snippet_id}: git changed it after the chat change; settle it with "
+            f"`history {snippet_id}` in chat",
+            file=sys.stderr,
+        )
     return 0
 
 

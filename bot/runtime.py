@@ -24,7 +24,8 @@ class StartupError(Exception):
 
 class PlatformContext(Protocol):
     """All a platform adapter is given: the facade (which also takes its messenger, see
-    `PmAdvice.register_messenger`), the clock, and the moderators named in the settings."""
+    `PmAdvice.register_messenger`), the clock, the moderators named in the settings, and the
+    database engine for adapter-owned tables."""
 
     @property
     def facade(self) -> PmAdvice: ...
@@ -34,6 +35,12 @@ class PlatformContext(Protocol):
 
     @property
     def moderator_ids(self) -> frozenset[str]: ...
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The database, for the few tables an adapter owns through a library (Slack's
+        installation and OAuth state stores) or for its own bookkeeping (`adapter_state`)."""
+        ...
 
 
 @dataclass

@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.core.flood import FloodLimits, parse_limit
 from bot.core.ranking import DEFAULT_ANSWER_THRESHOLD
 from bot.resources import SHIPPED_KNOWLEDGE
 
@@ -51,6 +52,14 @@ class Settings(BaseSettings):
     nudge_tick_seconds: float = Field(
         default=30.0, ge=1, le=3600, alias="PMADVICE_NUDGE_TICK_SECONDS"
     )
+    limit_suggest: str = Field(default="3/10m", alias="PMADVICE_LIMIT_SUGGEST")
+    """Suggestions one member may send per window, e.g. 3/10m (units s, m, h)."""
+    limit_vote: str = Field(default="30/1m", alias="PMADVICE_LIMIT_VOTE")
+    limit_share: str = Field(default="2/10m", alias="PMADVICE_LIMIT_SHARE")
+    reminders: bool = Field(default=True, alias="PMADVICE_REMINDERS")
+    """Mid-week reminders for members whose exercise of the week is still open."""
+    unanswered_days: int = Field(default=90, ge=1, le=3650, alias="PMADVICE_UNANSWERED_DAYS")
+    """How long unanswered questions (masked, without member ids) are kept."""
     answer_threshold: float = Field(
         default=DEFAULT_ANSWER_THRESHOLD, ge=0, le=1, alias="PMADVICE_ANSWER_THRESHOLD"
     )
@@ -69,10 +78,16 @@ class Settings(BaseSettings):
     http_port: int | None = Field(default=None, ge=0, le=65535, alias="PMADVICE_HTTP_PORT")
     """Health, readiness, metrics (and Slack's HTTP mode, web pages) on this port."""
     metrics_token: SecretStr | None = Field(default=None, alias="PMADVICE_METRICS_TOKEN")
+    public_url: str | None = Field(default=None, alias="PMADVICE_PUBLIC_URL")
+    """The address members reach the web pages at; links in chat and on pages use it."""
+    public_portfolios: bool = Field(default=False, alias="PMADVICE_PUBLIC_PORTFOLIOS")
+    """Let members publish a page of the work they choose to show (off by default)."""
 
     slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
+    slack_client_id: str | None = Field(default=None, alias="SLACK_CLIENT_ID")
+    """Set when the Slack app is installed in several workspaces through OAuth."""
     discord_token: SecretStr | None = Field(default=None, alias="DISCORD_TOKEN")
 
     @field_validator("moderator_ids", mode="before")
@@ -105,12 +120,34 @@ class Settings(BaseSettings):
             raise ValueError("name the database: postgresql+asyncpg://user@host:5432/db")
         return value
 
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("http://", "https://")) or " " in value:
+            raise ValueError("use the address members open, e.g. https://pmadvice.example.org")
+        return value.rstrip("/")
+
     @field_validator("knowledge_dir")
     @classmethod
     def _knowledge(cls, value: Path) -> Path:
         if not (value / "snippets").is_dir():
             raise ValueError(f"{value} has no snippets/ folder; point it at a knowledge directory")
         return value
+
+    @field_validator("limit_suggest", "limit_vote", "limit_share")
+    @classmethod
+    def _limit(cls, value: str) -> str:
+        parse_limit(value)
+        return value
+
+    def flood_limits(self) -> FloodLimits:
+        return FloodLimits(
+            suggest=parse_limit(self.limit_suggest),
+            vote=parse_limit(self.limit_vote),
+            share=parse_limit(self.limit_share),
+        )
 
     @field_validator("log_format")
     @classmethod

@@ -6,10 +6,12 @@ import dataclasses
 import logging
 import time
 from collections import Counter
+from datetime import timedelta
 from importlib.metadata import PackageNotFoundError, version
 
+from bot.core.flood import Action, FloodControl, limited_reply
 from bot.core.library import SnippetLibrary
-from bot.core.models import Actor, SearchResult, Snippet
+from bot.core.models import Actor, QuestionEvent, SearchResult, Snippet
 from bot.core.ports import Clock, Repositories
 from bot.core.presenter import (
     about_reply,
@@ -19,11 +21,13 @@ from bot.core.presenter import (
     topic_reply,
     topics_reply,
 )
+from bot.core.privacy import mask_personal
 from bot.core.reply import Button, Reply
 from bot.core.telemetry import NO_TELEMETRY, Telemetry
 from bot.core.text import clean_input, words
 from bot.core.validation import QUERY_MAX
 
+GAP_RETENTION = timedelta(days=90)
 log = logging.getLogger(__name__)
 
 
@@ -34,11 +38,15 @@ class AdviceService:
         repositories: Repositories,
         clock: Clock,
         telemetry: Telemetry = NO_TELEMETRY,
+        flood: FloodControl | None = None,
+        gap_retention: timedelta | None = None,
     ) -> None:
         self._library = library
         self._repos = repositories
         self._clock = clock
         self._telemetry = telemetry
+        self._flood = flood or FloodControl(repositories.flood, clock)
+        self._gap_retention = gap_retention or GAP_RETENTION
 
     async def search(self, query: str, limit: int = 3, offset: int = 0) -> SearchResult:
         state = await self._library.state()
@@ -67,9 +75,12 @@ class AdviceService:
                     buttons=(Button("Topics", "topics"),),
                 )
             await self._record_gap(query)
+            await self._repos.questions.add(QuestionEvent(self._clock.now(), answered=False))
             self._telemetry.question(False, time.perf_counter() - started)
             return decline_reply(query, knowledge, result.corrections)
         best, *related = (hit.snippet for hit in result.hits)
+        if not offset:
+            await self._repos.questions.add(QuestionEvent(self._clock.now(), True, best.id))
         if len(related) < 2:
             related.extend(await self._same_topic(best.id, best.topics, 2 - len(related)))
         reply = snippet_reply(
@@ -82,8 +93,11 @@ class AdviceService:
     async def _record_gap(self, query: str) -> None:
         """The backlog of unanswered questions is for moderators: losing one entry must never
         turn the member's honest "I have nothing on that" into an error."""
+        # Kept without any member id, masked, and only for the retention period.
+        now = self._clock.now()
         try:
-            await self._repos.unanswered.add(query, self._clock.now())
+            await self._repos.unanswered.add(mask_personal(query), now)
+            await self._repos.unanswered.purge(now - self._gap_retention)
         except Exception:
             log.warning("could not record an unanswered question", exc_info=True)
 
@@ -105,6 +119,9 @@ class AdviceService:
         snippet = state.get(snippet_id)
         if snippet is None:
             return self._missing(snippet_id, retired=snippet_id in state.retired)
+        wait = await self._flood.wait(actor.user, Action.SHARE)
+        if wait is not None:
+            return limited_reply(Action.SHARE, self._flood.limits.share, wait)
         return shared_snippet_reply(snippet, self._library.knowledge, actor.display_name)
 
     async def vote(self, actor: Actor, snippet_id: str, value: int) -> Reply:
@@ -112,6 +129,9 @@ class AdviceService:
         snippet = state.get(snippet_id)
         if snippet is None:
             return self._missing(snippet_id, retired=snippet_id in state.retired)
+        wait = await self._flood.wait(actor.user, Action.VOTE)
+        if wait is not None:
+            return limited_reply(Action.VOTE, self._flood.limits.vote, wait)
         await self._repos.feedback.vote(actor.user, snippet.id, value, self._clock.now())
         self._telemetry.vote(value > 0)
         if value > 0:

@@ -21,7 +21,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from zoneinfo import available_timezones
 
-from bot.core.models import Actor
+from bot.core.history import history_reply, revert_reply
+from bot.core.models import Actor, WebRole
 from bot.core.reply import Reply
 from bot.core.text import clean_input
 from bot.core.validation import LINK_MAX, NOTE_MAX, QUERY_MAX, REASON_MAX
@@ -174,6 +175,18 @@ class Review:
 @dataclass(frozen=True, slots=True)
 class Approve:
     suggestion_id: int
+    draft: Draft | None = None
+    """The suggestion as the moderator edited it before approving."""
+    edit: bool = False
+    """Show the suggestion in a form to edit before approving."""
+
+
+@dataclass(frozen=True, slots=True)
+class ApproveEdited:
+    """A suggestion as the moderator polished it in the form, to approve (None: the form)."""
+
+    suggestion_id: int
+    draft: Draft | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +217,38 @@ class About:
 
 
 @dataclass(frozen=True, slots=True)
+class History:
+    snippet_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Revert:
+    snippet_id: str
+    target: str
+    """A revision label (`r2`) or `git` for the YAML version."""
+
+
+@dataclass(frozen=True, slots=True)
+class MyData:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Forget:
+    confirmed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Remind:
+    on: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Usage:
     """The member typed a known subcommand with arguments it cannot use."""
 
@@ -214,7 +259,8 @@ class Usage:
 Command = (
     Menu | Help | Ask | ListTopics | ShowTopic | ShowSnippet | Vote | Share | Subscribe | Pause
     | Resume | Unsubscribe | Challenge | Done | Skip | Restart | Progress | Suggest | Add | Edit
-    | Retire | Review | Approve | Reject | Gaps | Stats | Export | About | Usage
+    | Retire | Review | Approve | ApproveEdited | Reject | Gaps | Stats | Export | About | History | Revert
+    | MyData | Forget | Remind | Dashboard | Usage
 )  # fmt: skip
 
 Grammar = Callable[[str], "Command"]
@@ -491,10 +537,71 @@ def _review(rest: str) -> Command:
 
 
 def _approve(rest: str) -> Command:
+    head, _, tail = rest.strip().partition(" ")
+    tail = tail.strip()
+    if tail and tail.lower() != "edit" and "|" not in tail:
+        return QUESTION
+    number = _suggestion_id(head, "approve")
+    if isinstance(number, Usage):
+        return number
+    if tail.lower() == "edit":
+        return Approve(number, edit=True)
+    draft = _drafted(tail, "approve")
+    return draft if isinstance(draft, Usage) else Approve(number, draft)
+
+
+def _publish(rest: str) -> Command:
     if " " in rest.strip():
         return QUESTION
-    number = _suggestion_id(rest.split(" ", 1)[0] if rest else "", "approve")
-    return number if isinstance(number, Usage) else Approve(number)
+    number = _suggestion_id(rest.strip(), "publish")
+    return number if isinstance(number, Usage) else ApproveEdited(number)
+
+
+def _history(rest: str) -> Command:
+    if " " in rest:
+        return QUESTION
+    found = _snippet_id(rest, "history", "whether-not-how")
+    return found if isinstance(found, Usage) else History(found)
+
+
+def _revert(rest: str) -> Command:
+    words = rest.split()
+    usage = Usage(
+        "`revert` needs a snippet id and a revision from `history`, e.g. "
+        "`revert whether-not-how r1` (or `git` for the YAML version).",
+        "revert",
+    )
+    if len(words) > 2:
+        return QUESTION
+    if len(words) != 2:
+        return usage
+    found = _snippet_id(words[0], "revert", "whether-not-how")
+    if isinstance(found, Usage):
+        return found
+    target = words[1].lower()
+    if target != "git" and not re.fullmatch(r"r?\d{1,6}", target):
+        return usage
+    return Revert(found, target if target == "git" else "r" + target.lstrip("r"))
+
+
+def _forget(rest: str) -> Command:
+    word = rest.strip().lower()
+    if not word:
+        return Forget()
+    if word in {"confirm", "yes"}:
+        return Forget(confirmed=True)
+    return QUESTION
+
+
+def _remind(rest: str) -> Command:
+    word = rest.strip().lower()
+    if word in {"on", "off"}:
+        return Remind(word == "on")
+    if not word:
+        return Usage(
+            "`remind off` stops the mid-week reminder; `remind on` brings it back.", "remind"
+        )
+    return QUESTION
 
 
 def _reject(rest: str) -> Command:
@@ -542,6 +649,10 @@ class Arg:
     high: int = 100
     """Largest value (COUNT) or longest text (everything else)."""
     default: int | None = None
+    choices: tuple[str, ...] = ()
+    """The only words it takes (platforms offer them as a pick list)."""
+    example: str = ""
+    """A typical value, for help and tests, when the kind alone does not suggest one."""
 
 
 C = TypeVar("C")
@@ -674,7 +785,8 @@ SPECS = (
                 listed=False),
     CommandSpec("vote", Vote, lambda s, a, cmd: s.advice.vote(a, cmd.snippet_id, cmd.value),
                 "Rate a snippet", "vote <id> up|down", args=(_SNIPPET, _UP_DOWN), grammar=_vote, listed=False),
-    CommandSpec("share", Share, lambda s, a, cmd: s.advice.share(a, cmd.snippet_id),
+    CommandSpec("share", Share,
+                lambda s, a, cmd: _with_permalink(s, cmd.snippet_id, s.advice.share(a, cmd.snippet_id)),
                 "Post a snippet for the channel", "share <id>", args=(_SNIPPET,), grammar=_share, public=True,
                 needs_profile=_always, listed=False),
     CommandSpec(
@@ -713,7 +825,8 @@ SPECS = (
                 grammar=_bare_or(Skip(), "this week"), changes_home=True),
     CommandSpec("restart", Restart, lambda s, a, cmd: s.progress.restart(a),
                 "A review round with revision prompts once the track is finished", changes_home=True),
-    CommandSpec("progress", Progress, lambda s, a, cmd: s.progress.progress(a),
+    CommandSpec("progress", Progress,
+                lambda s, a, cmd: _with_own_page(s, a, s.progress.progress(a)),
                 "Your progress through the exercises"),
     CommandSpec(
         "suggest", Suggest, lambda s, a, cmd: s.review.suggest(a, cmd.draft),
@@ -739,9 +852,18 @@ SPECS = (
     CommandSpec("review", Review, lambda s, a, cmd: s.review.review(),
                 "The suggestions waiting for review", grammar=_review, audience=_MOD),
     CommandSpec(
-        "approve", Approve, lambda s, a, cmd: s.review.approve(a, cmd.suggestion_id),
-        "Publish a suggestion from the review queue", "approve <number>", args=(_NUMBER,),
-        grammar=_approve, audience=_MOD, changes_home=True,
+        "approve", Approve,
+        lambda s, a, cmd: s.review.approve(a, cmd.suggestion_id, cmd.draft, cmd.edit),
+        "Publish a suggestion from the review queue (`edit`: polish it first)",
+        "approve <number> [edit]", args=(_NUMBER,), grammar=_approve, audience=_MOD,
+        changes_home=True,
+    ),
+    CommandSpec(
+        "publish", ApproveEdited,
+        lambda s, a, cmd: s.review.approve(a, cmd.suggestion_id, cmd.draft, cmd.draft is None),
+        "Approve a suggestion after polishing it in a form", "publish <number>",
+        args=(_NUMBER,), grammar=_publish, audience=_MOD, changes_home=True, listed=False,
+        form=lambda cmd, values: ApproveEdited(cmd.suggestion_id, draft_from_values(values)),
     ),
     CommandSpec(
         "reject", Reject, lambda s, a, cmd: s.review.reject(a, cmd.suggestion_id, cmd.reason),
@@ -754,8 +876,51 @@ SPECS = (
     CommandSpec("stats", Stats, lambda s, a, cmd: s.reports.stats(), "Usage numbers",
                 audience=_MOD),
     CommandSpec("export", Export, lambda s, a, cmd: s.reports.export(),
-                "Snippets changed from chat, as YAML to commit", audience=_MOD),
+                "Snippets changed from chat, as a patch to commit", audience=_MOD),
+    CommandSpec(
+        "history", History,
+        lambda s, a, cmd: _history_reply(s, cmd.snippet_id),
+        "A snippet's revisions, newest first, with short diffs", "history <id>",
+        args=(_SNIPPET,), grammar=_history, audience=_MOD,
+    ),
+    CommandSpec(
+        "revert", Revert,
+        lambda s, a, cmd: _revert_reply(s, a, cmd.snippet_id, cmd.target),
+        "Restore a revision as a new one (undoes a retire too)", "revert <id> <rN|git>",
+        args=(_SNIPPET, Arg("revision", ArgKind.TEXT, "From history, e.g. r2; git for the YAML",
+                            True, high=12, example="r1")),
+        grammar=_revert, audience=_MOD, changes_home=True,
+    ),
+    CommandSpec("mydata", MyData, lambda s, a, cmd: s.privacy.mydata(a),
+                "Everything I store about you, as a JSON file only you see"),
+    CommandSpec("forget", Forget, lambda s, a, cmd: s.privacy.forget(a, cmd.confirmed),
+                "Erase what I store about you (asks first)", grammar=_forget, changes_home=True),
+    CommandSpec(
+        "remind", Remind, lambda s, a, cmd: s.progress.remind(a, cmd.on),
+        "Mid-week reminders when the week's exercise is still open", "remind on|off",
+        args=(Arg("setting", ArgKind.TEXT, "on or off", True, high=3, choices=("on", "off")),),
+        grammar=_remind, changes_home=True,
+    ),
+    CommandSpec("dashboard", Dashboard, lambda s, a, cmd: s.web.link(a, WebRole.MODERATOR),
+                "A private one-time link to the moderators' web dashboard", audience=_MOD),
 )  # fmt: skip
+
+
+async def _history_reply(services: Services, snippet_id: str) -> Reply:
+    return history_reply(await services.history.history(snippet_id), snippet_id)
+
+
+async def _revert_reply(services: Services, actor: Actor, snippet_id: str, target: str) -> Reply:
+    return revert_reply(await services.history.revert(actor, snippet_id, target))
+
+
+async def _with_permalink(services: Services, snippet_id: str, reply: Awaitable[Reply]) -> Reply:
+    return services.web.with_permalink(snippet_id, await reply)
+
+
+async def _with_own_page(services: Services, actor: Actor, reply: Awaitable[Reply]) -> Reply:
+    return await services.web.with_own_page(actor, await reply)
+
 
 _BY_NAME: dict[str, CommandSpec[Any]] = {
     word: spec for spec in SPECS for word in (spec.name, *spec.aliases)

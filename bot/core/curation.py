@@ -7,10 +7,11 @@ import logging
 import re
 
 from bot.core.commands import Draft
-from bot.core.library import SnippetLibrary
+from bot.core.history import SnippetHistory
+from bot.core.library import LibraryState, SnippetLibrary
 from bot.core.models import (
     Actor,
-    AuditEntry,
+    RevisionAction,
     Snippet,
     SnippetRevision,
     UserRef,
@@ -22,7 +23,9 @@ from bot.core.reply import (
     Form,
     FormField,
     Reply,
+    ReplyField,
 )
+from bot.core.revisions import Content
 from bot.core.text import clean_input
 from bot.core.validation import BODY_MAX, BODY_WORDS, TITLE_MAX, looks_unsafe
 
@@ -30,6 +33,8 @@ log = logging.getLogger(__name__)
 
 MAX_TOPICS = 4
 MAX_QUESTIONS = 8
+ID_ATTEMPTS = 5
+"""Tries at a free snippet id when other moderators publish the same title at once."""
 
 
 def snippet_form(
@@ -60,11 +65,18 @@ def slugify(text: str) -> str:
 
 
 class CurationService:
-    def __init__(self, library: SnippetLibrary, repositories: Repositories, clock: Clock) -> None:
+    def __init__(
+        self,
+        library: SnippetLibrary,
+        repositories: Repositories,
+        clock: Clock,
+        history: SnippetHistory | None = None,
+    ) -> None:
         self._library = library
         self._repos = repositories
         self._clock = clock
         self._topics = {t.slug for t in library.knowledge.topics}
+        self._history = history or SnippetHistory(library, repositories, clock)
 
     @property
     def library(self) -> SnippetLibrary:
@@ -121,9 +133,20 @@ class CurationService:
         clean, errors = self.validate(draft)
         if errors:
             return invalid_reply(errors)
-        snippet_id = await self.free_id(slugify(clean.title))
-        revision = self.revision(snippet_id, 1, clean, actor.user)
-        await self.save(revision, actor, "add", clean.title)
+        content = draft_content(clean)
+        taken: set[str] = set()
+        for _ in range(ID_ATTEMPTS):
+            snippet_id = await self.free_id(slugify(clean.title), taken)
+            try:
+                await self._history.record(
+                    actor.user, snippet_id, content, RevisionAction.ADD, "add", clean.title
+                )
+                break
+            except ConflictError:
+                taken.add(snippet_id)
+                self._library.invalidate()
+        else:
+            return _conflict(slugify(clean.title))
         return Reply(
             title="Snippet published",
             body=f"*{clean.title}* is live as `{snippet_id}`.",
@@ -147,18 +170,25 @@ class CurationService:
             return invalid_reply(errors)
         if not clean.questions:
             clean = Draft(clean.title, clean.body, clean.topics, current.questions)
-        base = state.revisions.get(snippet_id)
-        revision = self.revision(
-            snippet_id, (base.revision if base else 0) + 1, clean, actor.user, current.source
-        )
         try:
-            await self.save(revision, actor, "edit", _changes(current, clean))
+            revision = await self._history.record(
+                actor.user,
+                snippet_id,
+                draft_content(clean),
+                RevisionAction.EDIT,
+                "edit",
+                _changes(current, clean),
+                source=current.source,
+            )
         except ConflictError:
             return _conflict(snippet_id)
         return Reply(
             title="Snippet updated",
-            body=f"`{snippet_id}` now reads as you wrote it (revision {revision.revision}).",
-            buttons=(Button("View it", f"show {snippet_id}"),),
+            body=f"`{snippet_id}` now reads as you wrote it (r{revision.revision}).",
+            buttons=(
+                Button("View it", f"show {snippet_id}"),
+                Button("History", f"history {snippet_id}"),
+            ),
         )
 
     async def retire(self, actor: Actor, snippet_id: str) -> Reply:
@@ -167,19 +197,27 @@ class CurationService:
         current = state.index.get(snippet_id)
         if current is None:
             return _unknown_snippet(snippet_id, snippet_id in state.retired)
-        base = state.revisions.get(snippet_id)
-        draft = Draft(current.title, current.body, current.topics, current.questions)
-        revision = self.revision(
-            snippet_id, (base.revision if base else 0) + 1, draft, actor.user, current.source
-        )
-        retired = dataclasses.replace(revision, retired=True)
+        content = dataclasses.replace(Content.of_snippet(current), retired=True)
         try:
-            await self.save(retired, actor, "retire", current.title)
+            revision = await self._history.record(
+                actor.user,
+                snippet_id,
+                content,
+                RevisionAction.RETIRE,
+                "retire",
+                current.title,
+                source=current.source,
+            )
         except ConflictError:
             return _conflict(snippet_id)
+        before = f"r{revision.revision - 1}"
         return Reply(
             title="Snippet retired",
-            body=f"`{snippet_id}` no longer appears in answers. `export` keeps git in step.",
+            body=(
+                f"`{snippet_id}` no longer appears in answers. `revert {snippet_id} {before}` "
+                "undoes it; `export` keeps git in step."
+            ),
+            buttons=(Button("Undo", f"revert {snippet_id} {before}"),),
         )
 
     # -- shared with the review workflow ------------------------------------------------------
@@ -200,20 +238,35 @@ class CurationService:
             source=source,
         )
 
-    async def save(self, revision: SnippetRevision, actor: Actor, action: str, detail: str) -> None:
-        audit = AuditEntry(actor.user, action, revision.snippet_id, revision.at, detail[:500])
-        await self._repos.revisions.add(revision, audit)
-        self._library.invalidate()
-
-    async def free_id(self, base: str) -> str:
+    async def free_id(self, base: str, also_taken: set[str] | None = None) -> str:
         state = await self._library.state()
-        taken = {s.id for s in state.snippets} | set(state.revisions) | set(state.retired)
+        taken = {s.id for s in state.snippets} | set(state.latest) | set(state.retired)
         taken |= {s.id for s in self._library.knowledge.snippets} | set(state.aliases)
+        taken |= also_taken or set()
         candidate, number = base, 2
         while candidate in taken:
             candidate = f"{base}-{number}"
             number += 1
         return candidate
+
+
+def draft_content(draft: Draft) -> Content:
+    return Content(draft.title, draft.body, draft.topics, draft.questions or (draft.title,))
+
+
+def conflict_field(state: LibraryState) -> tuple[ReplyField, ...]:
+    """Chat changes git has since changed under them, for moderators to settle."""
+    if not state.conflicts:
+        return ()
+    ids = ", ".join(f"`{c.snippet_id}`" for c in state.conflicts[:10])
+    return (
+        ReplyField(
+            f"Changed in git and in chat ({len(state.conflicts)})",
+            f"{ids}. The chat version is live; `history <id>` compares, `revert <id> git` "
+            "takes the git version, an `edit` keeps yours.",
+            inline=False,
+        ),
+    )
 
 
 def _changes(current: Snippet, draft: Draft) -> str:
@@ -241,8 +294,17 @@ def invalid_reply(errors: dict[str, str]) -> Reply:
 
 def _unknown_snippet(snippet_id: str, retired: bool) -> Reply:
     if retired:
-        return Reply(body=f"`{snippet_id}` is already retired.")
+        return Reply(
+            body=(
+                f"`{snippet_id}` is retired. `history {snippet_id}` lists its revisions and "
+                f"`revert {snippet_id} <r-number>` brings one back."
+            )
+        )
     return Reply(body=f"There's no snippet `{snippet_id}`. Ids appear under every answer.")
+
+
+def conflict_reply(snippet_id: str) -> Reply:
+    return _conflict(snippet_id)
 
 
 def _conflict(snippet_id: str) -> Reply:

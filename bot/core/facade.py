@@ -5,15 +5,22 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 
 from bot.core import commands as c
 from bot.core import presenter
 from bot.core.advice import AdviceService
+from bot.core.browse import LibraryView
 from bot.core.context import new_request_id
 from bot.core.curation import CurationService
+from bot.core.dashboard import DashboardService
+from bot.core.flood import FloodControl, FloodLimits
+from bot.core.history import SnippetHistory
 from bot.core.library import SnippetLibrary, snippet_titled, snippets_matching
-from bot.core.models import Actor, Knowledge, SearchResult, Snippet, Topic, UserRef
+from bot.core.models import Actor, Knowledge, SearchResult, Snippet, Topic, UserRef, WebRole
+from bot.core.portfolio import Portfolios
 from bot.core.ports import Clock, DeliveryRepository, Exporter, Messenger, Repositories
+from bot.core.privacy import PrivacyService
 from bot.core.progress import ProgressService
 from bot.core.ranking import Explanation, RankingConfig, SearchIndex
 from bot.core.reply import SORRY, Reply
@@ -22,6 +29,7 @@ from bot.core.review import ReviewWorkflow
 from bot.core.semantic import TextEncoder
 from bot.core.services import Services
 from bot.core.telemetry import NO_TELEMETRY, Telemetry
+from bot.core.web_access import WebAccess, WebLinks, WebSignIn
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +45,8 @@ class PmAdvice:
         exporter: Exporter,
         messengers: Mapping[str, Messenger] | None = None,
         deliveries: DeliveryRepository | None = None,
+        limits: FloodLimits | None = None,
+        gap_retention: timedelta | None = None,
         telemetry: Telemetry = NO_TELEMETRY,
         ranking: RankingConfig | None = None,
         encoder: TextEncoder | None = None,
@@ -56,13 +66,33 @@ class PmAdvice:
             telemetry=telemetry,
             index_factory=index_factory,
         )
-        self.advice = AdviceService(self.library, repositories, clock, telemetry)
+        self.flood = FloodControl(repositories.flood, clock, limits)
+        self.advice = AdviceService(
+            self.library,
+            repositories,
+            clock,
+            telemetry,
+            flood=self.flood,
+            gap_retention=gap_retention,
+        )
         self.progress = ProgressService(knowledge, repositories, clock, deliveries)
-        self.curation = CurationService(self.library, repositories, clock)
+        self.history = SnippetHistory(self.library, repositories, clock)
+        self.privacy = PrivacyService(repositories, clock)
+        self.curation = CurationService(self.library, repositories, clock, self.history)
         self.review = ReviewWorkflow(
-            self.curation, repositories, clock, notify=self._notify, telemetry=telemetry
+            self.curation,
+            repositories,
+            clock,
+            notify=self._notify,
+            telemetry=telemetry,
+            flood=self.flood,
         )
         self.reports = Reports(self.library, repositories, clock, exporter, self.progress)
+        self.browse = LibraryView(self.library, repositories, clock)
+        self.dashboard = DashboardService(self.library, repositories, clock)
+        self.web = WebAccess(repositories.web, clock)
+        self.web_links = WebLinks()
+        self.portfolios = Portfolios(knowledge, repositories, clock, enabled=False)
 
     @property
     def _services(self) -> Services:
@@ -75,6 +105,9 @@ class PmAdvice:
             self.review,
             self.reports,
             self.clock,
+            self.history,
+            self.privacy,
+            WebSignIn(self.web, self.web_links),
         )
 
     @property
@@ -118,6 +151,10 @@ class PmAdvice:
     async def overview(self, actor: Actor, gaps: int = 5) -> Overview:
         """What the member's home screen shows (and the queues, for moderators)."""
         return await self.reports.overview(actor, gaps)
+
+    async def web_sign_in(self, actor: Actor, role: WebRole) -> Reply:
+        """A private one-time link to the dashboard (moderators) or the member's own page."""
+        return await WebSignIn(self.web, self.web_links).link(actor, role)
 
     async def handle(self, actor: Actor, text: str) -> Reply:
         """Run what the member typed after /pmadvice (or a button's command)."""

@@ -11,9 +11,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.core.models import Knowledge, Snippet, SnippetRevision, Topic, VoteTally
-from bot.core.ports import Clock, Repositories
+from bot.core.models import (
+    AuditEntry,
+    Knowledge,
+    RevisionAction,
+    Snippet,
+    SnippetRevision,
+    Topic,
+    VoteTally,
+)
+from bot.core.ports import Clock, ConflictError, Repositories
 from bot.core.ranking import Analyzer, RankingConfig, SearchIndex
+from bot.core.revisions import GIT_AUTHOR, Content, content_hash, snapshot
 from bot.core.semantic import TextEncoder
 from bot.core.telemetry import NO_TELEMETRY, Telemetry
 
@@ -23,11 +32,23 @@ DATABASE_RETRY = timedelta(seconds=5)
 
 
 @dataclass(frozen=True, slots=True)
+class GitConflict:
+    """The YAML changed after a chat change was made over it: both exist, the chat one is live."""
+
+    snippet_id: str
+    revision: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class LibraryState:
     index: SearchIndex
     revisions: dict[str, SnippetRevision]
     retired: frozenset[str]
     loaded_at: datetime
+    latest: dict[str, SnippetRevision] = field(default_factory=dict)
+    """The newest stored revision of every snippet with any, whatever it says."""
+    conflicts: tuple[GitConflict, ...] = ()
     aliases: dict[str, str] = field(default_factory=dict)
     """Retired catalog ids -> the live snippet that absorbed them."""
     source: tuple[object, ...] = ()
@@ -45,10 +66,20 @@ class LibraryState:
         return self.index.get(self.resolve(snippet_id))
 
 
-def merge(
-    catalog: tuple[Snippet, ...], revisions: list[SnippetRevision]
-) -> tuple[list[Snippet], frozenset[str]]:
-    """Edits override catalog entries, retirements hide them, new ids are added.
+@dataclass(frozen=True, slots=True)
+class Merged:
+    snippets: list[Snippet]
+    retired: frozenset[str]
+    overrides: dict[str, SnippetRevision]
+    conflicts: tuple[GitConflict, ...]
+    carried: tuple[SnippetRevision, ...]
+    """Chat changes the YAML now carries: each is to be closed with a `yaml` revision."""
+
+
+def merge(catalog: tuple[Snippet, ...], revisions: list[SnippetRevision]) -> Merged:
+    """Edits override catalog entries, retirements hide them, new ids are added; a chat change
+    the YAML already says is dropped (carried), and one made over a YAML version git has
+    since changed stays live but is reported as a conflict.
 
     Chat changes to an id the catalog has since merged into another snippet are superseded
     by that merge, so they never bring the old snippet back.
@@ -56,15 +87,40 @@ def merge(
     absorbed = {old for s in catalog for old in s.replaces}
     latest = {r.snippet_id: r for r in revisions if r.snippet_id not in absorbed}
     merged: list[Snippet] = []
+    overrides: dict[str, SnippetRevision] = {}
+    conflicts: list[GitConflict] = []
+    carried: list[SnippetRevision] = []
+    retired: set[str] = set()
     for snippet in catalog:
         revision = latest.pop(snippet.id, None)
-        if revision is None:
+        if revision is None or not revision.overrides:
             merged.append(snippet)
-        elif not revision.retired:
+            continue
+        if not revision.retired and Content.of_revision(revision).same_text(
+            Content.of_snippet(snippet)
+        ):
+            merged.append(snippet)
+            carried.append(revision)
+            continue
+        if revision.base_hash is not None and revision.base_hash != content_hash(snippet):
+            # (None: made before base versions were recorded; nothing to compare with.)
+            conflicts.append(GitConflict(snippet.id, revision.revision, revision.at))
+        overrides[snippet.id] = revision
+        if revision.retired:
+            retired.add(snippet.id)
+        else:
             merged.append(revision.as_snippet())
-    merged.extend(r.as_snippet() for r in latest.values() if not r.retired)
-    retired = frozenset(r.snippet_id for r in revisions if r.retired)
-    return merged, retired
+    for revision in latest.values():
+        if revision.retired:
+            retired.add(revision.snippet_id)
+            if revision.overrides and revision.base_hash:
+                carried.append(revision)  # the YAML has dropped it too
+            elif revision.overrides:
+                overrides[revision.snippet_id] = revision
+        elif revision.overrides:
+            overrides[revision.snippet_id] = revision
+            merged.append(revision.as_snippet())
+    return Merged(merged, frozenset(retired), overrides, tuple(conflicts), tuple(carried))
 
 
 @functools.cache
@@ -173,7 +229,13 @@ class SnippetLibrary:
         source = (tuple(revisions), votes)
         if previous is not None and previous.source == source:
             return dataclasses.replace(previous, loaded_at=self._clock.now())
-        snippets, retired = merge(self.knowledge.snippets, revisions)
+        merged = merge(self.knowledge.snippets, revisions)
+        latest = {r.snippet_id: r for r in revisions}
+        for revision in merged.carried:
+            closed = await self._close(revision)
+            if closed is not None:
+                latest[closed.snippet_id] = closed
+        snippets = merged.snippets
         started = time.perf_counter()
         index = await asyncio.to_thread(
             _built_index,
@@ -187,12 +249,38 @@ class SnippetLibrary:
         self._telemetry.index_built(len(snippets), time.perf_counter() - started)
         return LibraryState(
             index=index,
-            revisions={r.snippet_id: r for r in revisions},
-            retired=retired,
+            revisions=merged.overrides,
+            retired=merged.retired,
             loaded_at=self._clock.now(),
+            latest=latest,
+            conflicts=merged.conflicts,
             aliases=aliases,
             source=source,
         )
+
+    async def _close(self, revision: SnippetRevision) -> SnippetRevision | None:
+        """Record that git now carries a chat change, so the override steps aside for good
+        (a later git edit of the snippet is then simply the snippet, not a conflict)."""
+        now = self._clock.now()
+        shipped = next((s for s in self.knowledge.snippets if s.id == revision.snippet_id), None)
+        if shipped is not None:
+            closing = snapshot(shipped, revision.revision + 1, now)
+        else:
+            closing = dataclasses.replace(
+                revision,
+                revision=revision.revision + 1,
+                author=GIT_AUTHOR,
+                at=now,
+                action=RevisionAction.YAML,
+            )
+        closing = dataclasses.replace(closing, note=f"git carries r{revision.revision}")
+        audit = AuditEntry(GIT_AUTHOR, "sync", revision.snippet_id, now, closing.note)
+        try:
+            await self._repos.revisions.add(closing, audit)
+        except ConflictError:
+            return None  # another process closed it first
+        log.info("%s: the YAML now carries r%s", revision.snippet_id, revision.revision)
+        return closing
 
 
 async def snippets_matching(library: SnippetLibrary, typed: str, limit: int) -> list[Snippet]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 
 class Platform(enum.StrEnum):
@@ -130,6 +130,8 @@ class Subscription:
     """The next nudge instant in UTC; kept by the nudge service."""
     notice: str | None = None
     """Something to tell the member next time they use the bot (e.g. DMs failed)."""
+    reminders: bool = True
+    """A mid-week reminder when the week's exercise is not done yet."""
 
 
 class ProgressStatus(enum.StrEnum):
@@ -149,6 +151,18 @@ class ProgressEntry:
     """1 for the first pass through the track, 2 for a review round, and so on."""
 
 
+class RevisionAction(enum.StrEnum):
+    """Why a revision exists. `yaml` records the shipped (git) version a chat change started
+    from, or that git now carries the chat change: either way it overrides nothing."""
+
+    YAML = "yaml"
+    ADD = "add"
+    EDIT = "edit"
+    RETIRE = "retire"
+    APPROVE = "approve"
+    REVERT = "revert"
+
+
 @dataclass(frozen=True, slots=True)
 class SnippetRevision:
     """A change made from chat, layered over the shipped YAML by snippet id."""
@@ -163,6 +177,16 @@ class SnippetRevision:
     author: UserRef
     at: datetime
     source: str | None = None
+    action: RevisionAction = RevisionAction.EDIT
+    base_hash: str | None = None
+    """`content_hash` of the YAML version this revision was made over (None: not in YAML)."""
+    note: str = ""
+    """E.g. which revision a revert restored, or the suggestion an approval published."""
+
+    @property
+    def overrides(self) -> bool:
+        """Whether this revision, as the newest, replaces what the YAML says."""
+        return self.action != RevisionAction.YAML
 
     def as_snippet(self) -> Snippet:
         return Snippet(
@@ -191,6 +215,7 @@ class Suggestion:
     topics: tuple[str, ...]
     status: SuggestionStatus
     created_at: datetime
+    questions: tuple[str, ...] = ()
     decided_by: UserRef | None = None
     decided_at: datetime | None = None
     reason: str | None = None
@@ -205,6 +230,7 @@ class NewSuggestion:
     body: str
     topics: tuple[str, ...]
     created_at: datetime
+    questions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +241,54 @@ class AuditEntry:
     target: str
     at: datetime
     detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class VoteRecord:
+    snippet_id: str
+    value: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRecord:
+    """One weekly nudge or reminder as a member's data export shows it."""
+
+    week: str
+    status: str
+    due_at: datetime
+    sent_at: datetime | None
+    exercise_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PauseSpan:
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MemberData:
+    """Everything stored about one member, for `mydata`."""
+
+    user: UserRef
+    first_seen: datetime | None
+    subscription: Subscription | None
+    pauses: tuple[PauseSpan, ...]
+    progress: tuple[ProgressEntry, ...]
+    deliveries: tuple[DeliveryRecord, ...]
+    votes: tuple[VoteRecord, ...]
+    suggestions: tuple[Suggestion, ...]
+    revisions: tuple[SnippetRevision, ...]
+    audit: tuple[AuditEntry, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Erasure:
+    """What `forget` did: rows deleted with the member, and rows kept without them."""
+
+    deleted: int
+    anonymised: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,3 +335,89 @@ class SearchResult:
     @property
     def declined(self) -> bool:
         return not self.hits
+
+
+# -- read models for the web library and the moderators' dashboard ----------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionEvent:
+    """One question asked in chat, counted without its text or its author."""
+
+    at: datetime
+    answered: bool
+    snippet_id: str | None = None
+    """The snippet given as the answer; None when declined."""
+
+
+@dataclass(frozen=True, slots=True)
+class DayQuestions:
+    day: date
+    answered: int
+    declined: int
+
+
+@dataclass(frozen=True, slots=True)
+class DayVotes:
+    day: date
+    up: int
+    down: int
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformNudges:
+    platform: str
+    sent: int
+    failed: int
+    paused: int
+    """Subscriptions paused now (by the member, or after their DMs failed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrackReach:
+    """How far members got through the first round of the exercise track."""
+
+    recorded: dict[int, int]
+    """Number of exercises a member recorded (done or skipped) -> how many members."""
+    outcomes: dict[str, tuple[int, int]]
+    """Exercise id -> (done, skipped) among first-round entries."""
+
+
+class WebRole(enum.StrEnum):
+    MODERATOR = "moderator"
+    """The dashboard."""
+    MEMBER = "member"
+    """The member's own page."""
+
+
+@dataclass(frozen=True, slots=True)
+class WebLink:
+    """A one-time sign-in link, stored by the hash of its token."""
+
+    token_hash: str
+    user: UserRef
+    role: WebRole
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WebSession:
+    token_hash: str
+    user: UserRef
+    role: WebRole
+    created_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Portfolio:
+    """The handed-in exercises a member chose to show on a public page."""
+
+    user: UserRef
+    slug: str
+    """The page's unguessable address."""
+    items: frozenset[str]
+    """`<round>:<exercise id>` of each entry shown."""
+    updated_at: datetime

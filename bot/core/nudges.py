@@ -40,10 +40,10 @@ from bot.core.ports import (
     SendOutcome,
     SendStatus,
 )
-from bot.core.presenter import exercise_reply, finished_reply, round_heading
+from bot.core.presenter import exercise_reply, finished_reply, reminder_reply, round_heading
 from bot.core.progress import track_state
 from bot.core.reply import Reply
-from bot.core.schedule import next_due, week_key
+from bot.core.schedule import is_reminder_week, next_due, reminder_week, week_key
 from bot.core.telemetry import NO_TELEMETRY, NudgeOutcome, Telemetry
 from bot.core.throttle import Throttle, Workspace
 
@@ -83,6 +83,11 @@ class NudgePolicy:
     materialise_batch: int = 500
     max_skipped_weeks: int = 52
     """After a long outage, record at most this many skipped weeks per member."""
+    reminders: bool = False
+    """Whether to plan mid-week reminders at all (the bot turns them on; members opt out)."""
+    reminder_after: timedelta = timedelta(days=3)
+    """The mid-week reminder comes this long after the weekly nudge, if the exercise of
+    the week is still not done (or skipped) by then."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,12 +132,16 @@ def plan_delivery(due: DueSubscription, now: datetime, policy: NudgePolicy) -> D
         missed.append(instant)
         deliver = None
     skipped = tuple(PlannedWeek(week_key(d, zone), d) for d in missed[-policy.max_skipped_weeks :])
+    remind = None
+    if deliver is not None and due.reminders and policy.reminders:
+        remind = PlannedWeek(reminder_week(deliver.week), deliver.due_at + policy.reminder_after)
     return DeliveryPlan(
         subscription_id=due.id,
         expected_due_at=due.next_due_at,
         next_due_at=following,
         deliver=deliver,
         skipped=skipped,
+        remind=remind,
     )
 
 
@@ -212,6 +221,25 @@ def nudge_reply(
         upcoming=state.upcoming,
     )
     return reply, state.current.id
+
+
+def reminder_needed(
+    claim: ClaimedDelivery,
+    exercises: tuple[Exercise, ...],
+    entries: list[ProgressEntry],
+    now: datetime,
+    policy: NudgePolicy,
+) -> tuple[Reply | None, str]:
+    """The mid-week reminder, or None and why it is not needed any more."""
+    if not claim.reminders:
+        return None, "reminders turned off"
+    week_started = claim.due_at - policy.reminder_after
+    if any(e.at >= week_started for e in entries):
+        return None, "this week's exercise is done"
+    state = track_state(exercises, entries, claim.timezone, now)
+    if state.current is None:
+        return None, "the track is finished"
+    return reminder_reply(state.current, state.line), ""
 
 
 # --- The engine -------------------------------------------------------------------------------
@@ -423,6 +451,14 @@ class NudgeEngine:
             return DeliveryStatus.FAILED
         entries = await self._progress.list_for(claim.user)
         reply, exercise_id = nudge_reply(self._exercises, entries, claim.timezone, held_since)
+        if is_reminder_week(claim.week):
+            reminder, why = reminder_needed(
+                claim, self._exercises, entries, held_since, self.policy
+            )
+            if reminder is None:
+                await self._deliveries.record_skipped(claim, self.owner, why, held_since)
+                return DeliveryStatus.SKIPPED
+            reply = reminder
         reply = dataclasses.replace(reply, delivery_key=claim.key)
         while True:
             messenger = self._messengers.get(claim.user.platform)

@@ -9,21 +9,32 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Protocol, runtime_checkable
 
 from bot.core.models import (
     AuditEntry,
+    DayQuestions,
+    DayVotes,
+    Erasure,
     GapCount,
+    MemberData,
     NewSuggestion,
+    PauseSpan,
+    PlatformNudges,
+    Portfolio,
     ProgressEntry,
+    QuestionEvent,
     SnippetRevision,
     Subscription,
     SubscriptionStatus,
     Suggestion,
     SuggestionStatus,
+    TrackReach,
     UserRef,
     VoteTally,
+    WebLink,
+    WebSession,
 )
 from bot.core.reply import Reply
 
@@ -52,6 +63,18 @@ class SubscriptionRepository(Protocol):
 
     async def counts(self) -> dict[SubscriptionStatus, int]: ...
 
+    async def add_pause(self, user: UserRef, start: datetime, end: datetime) -> None:
+        """Remember a pause, so the weeks it covers count neither way for the streak."""
+        ...
+
+    async def end_pause(self, user: UserRef, at: datetime) -> None:
+        """Cut short the member's pauses still running at `at` (they resumed early)."""
+        ...
+
+    async def pauses(self, user: UserRef) -> list[PauseSpan]:
+        """The member's pauses, oldest first."""
+        ...
+
 
 class ProgressRepository(Protocol):
     async def list_for(self, user: UserRef) -> list[ProgressEntry]:
@@ -74,10 +97,17 @@ class RevisionRepository(Protocol):
         """Every revision of one snippet, oldest first."""
         ...
 
-    async def add(self, revision: SnippetRevision, audit: AuditEntry) -> None:
-        """Store a revision and its audit entry together.
+    async def add(
+        self,
+        revision: SnippetRevision,
+        audit: AuditEntry,
+        snapshot: SnippetRevision | None = None,
+    ) -> None:
+        """Store a revision and its audit entry together, after `snapshot` (the YAML version
+        the change started from) when given.
 
-        Raises ConflictError when that (snippet_id, revision) already exists.
+        Raises ConflictError when that (snippet_id, revision) already exists; then nothing
+        is stored.
         """
         ...
 
@@ -133,6 +163,96 @@ class UnansweredRepository(Protocol):
 
     async def count_since(self, since: datetime) -> int: ...
 
+    async def purge(self, before: datetime) -> int:
+        """Delete questions stored before a time; how many went."""
+        ...
+
+
+class FloodRepository(Protocol):
+    async def take(self, user: UserRef, action: str, window_start: datetime) -> int:
+        """Count one `action` by the member in the window starting at `window_start` and
+        return the window's count including this one. Atomic, so replicas agree; earlier
+        windows of that member and action are dropped."""
+        ...
+
+
+class MemberRepository(Protocol):
+    """A member's own data, all of it: to hand it over or to erase it."""
+
+    async def collect(self, user: UserRef) -> MemberData: ...
+
+    async def erase(self, user: UserRef, alias: UserRef) -> Erasure:
+        """Delete the member (identity, subscription, pauses, progress, deliveries, limits)
+        and put `alias` in their place wherever records must survive: votes (so tallies stay),
+        suggestions, revisions and audit entries."""
+        ...
+
+
+class QuestionLogRepository(Protocol):
+    async def add(self, event: QuestionEvent) -> None:
+        """Count one question: answered (and by which snippet) or declined. No text, no user."""
+        ...
+
+
+class ReportRepository(Protocol):
+    """Read-only aggregates for the moderators' dashboard; every count is since `since`."""
+
+    async def questions_per_day(self, since: datetime) -> list[DayQuestions]: ...
+
+    async def votes_per_day(self, since: datetime) -> list[DayVotes]: ...
+
+    async def subscribers_per_day(self, since: datetime) -> dict[date, int]:
+        """New subscriptions by the UTC day they were created."""
+        ...
+
+    async def done_per_day(self, since: datetime) -> dict[date, int]:
+        """Exercises marked done by UTC day."""
+        ...
+
+    async def nudges_by_platform(self, since: datetime) -> list[PlatformNudges]: ...
+
+    async def snippet_uses(self, since: datetime) -> dict[str, int]:
+        """How often each snippet was the answer to a question."""
+        ...
+
+    async def track_reach(self) -> TrackReach: ...
+
+
+class WebAccessRepository(Protocol):
+    """What the web pages keep: one-time sign-in links and browser sessions (stored by the
+    hash of their token), and members' optional public portfolios."""
+
+    async def add_link(self, link: WebLink) -> None: ...
+
+    async def find_link(self, token_hash: str) -> WebLink | None: ...
+
+    async def redeem_link(self, token_hash: str, now: datetime) -> WebLink | None:
+        """Mark an unused, unexpired link used and return it; None (and nothing changed)
+        when it is unknown, used or expired. Two redeemers of one link: exactly one wins."""
+        ...
+
+    async def add_session(self, session: WebSession) -> None: ...
+
+    async def find_session(self, token_hash: str, now: datetime) -> WebSession | None:
+        """The unexpired session with that hash."""
+        ...
+
+    async def end_session(self, token_hash: str) -> None: ...
+
+    async def purge(self, before: datetime) -> int:
+        """Delete links and sessions that expired before `before`."""
+        ...
+
+    async def portfolio(self, user: UserRef) -> Portfolio | None: ...
+
+    async def portfolio_at(self, slug: str) -> Portfolio | None: ...
+
+    async def save_portfolio(self, portfolio: Portfolio) -> None:
+        """Insert or replace the member's one portfolio."""
+        ...
+
+    async def delete_portfolio(self, user: UserRef) -> None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class Repositories:
@@ -143,6 +263,11 @@ class Repositories:
     audit: AuditRepository
     feedback: FeedbackRepository
     unanswered: UnansweredRepository
+    flood: FloodRepository
+    members: MemberRepository
+    questions: QuestionLogRepository
+    reports: ReportRepository
+    web: WebAccessRepository
 
 
 class SendStatus(enum.StrEnum):
@@ -193,10 +318,20 @@ class Reconciler(Protocol):
     async def find_sent(self, user: UserRef, key: str) -> str | None: ...
 
 
-class Exporter(Protocol):
-    """Serialises snippets for moderators to commit back into the reviewed knowledge base."""
+@dataclass(frozen=True, slots=True)
+class Export:
+    patch: str
+    """A unified diff against the knowledge base the bot loaded, for `git apply`."""
+    files: tuple[str, ...]
+    """Files it changes, relative to the knowledge directory."""
+    conflicts: tuple[str, ...] = ()
+    """Snippets left out because git changed them after the chat change was made."""
 
-    def dump(self, snippets: list[SnippetRevision]) -> str: ...
+
+class Exporter(Protocol):
+    """Writes chat changes as a patch moderators commit back into the reviewed knowledge base."""
+
+    def export(self, revisions: list[SnippetRevision]) -> Export: ...
 
 
 class DeliveryStatus(enum.StrEnum):
@@ -222,6 +357,7 @@ class DueSubscription:
     local_time: time
     timezone: str
     next_due_at: datetime
+    reminders: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +378,8 @@ class DeliveryPlan:
     next_due_at: datetime
     deliver: PlannedWeek | None
     skipped: tuple[PlannedWeek, ...] = ()
+    remind: PlannedWeek | None = None
+    """The mid-week reminder for the delivered week, if the member wants reminders."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,6 +399,7 @@ class ClaimedDelivery:
     attempts: int
     """Including this claim; together with the owner it identifies the claim."""
     timezone: str
+    reminders: bool = True
     interrupted: bool = False
     """An earlier claim began sending and never recorded how it ended: the member may have
     the message already, so look (`Reconciler`) before sending it again."""
@@ -369,6 +508,12 @@ class DeliveryRepository(Protocol):
     ) -> bool:
         """Failed for good; with a notice, also pause the subscription until the member
         resumes and leave them the notice."""
+        ...
+
+    async def record_skipped(
+        self, claim: ClaimedDelivery, owner: str, reason: str, now: datetime
+    ) -> bool:
+        """Not sent because it is no longer needed (a reminder for a week already done)."""
         ...
 
     async def cancel_pending(self, user: UserRef, now: datetime) -> int:

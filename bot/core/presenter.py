@@ -222,6 +222,23 @@ def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def reminder_reply(exercise: Exercise, progress: str) -> Reply:
+    """The mid-week nudge for a member whose exercise of the week is still open."""
+    return Reply(
+        title=f"Mid-week reminder: {exercise.title}",
+        body=(
+            f"This week's exercise is still open: {exercise.deliverable.rstrip('.')}. "
+            f"It takes {minutes_text(exercise.minutes)}; a rough version counts."
+        ),
+        buttons=(
+            Button("Mark done", "done", ButtonStyle.PRIMARY),
+            Button("Skip this one", "skip"),
+            Button("No more reminders", "remind off"),
+        ),
+        context=progress + " · `remind off` stops these",
+    )
+
+
 ASK_ANYTHING = (
     "*Ask anything* about moving from operations into product: "
     "`/pmadvice how do I talk about my supply chain work`"
@@ -308,7 +325,8 @@ def about_reply(release: str, snippets: int, topics: int, exercises: int) -> Rep
                 "Your chat id and name, your weekly-exercise subscription (day, time, time "
                 "zone), your progress with the links and notes you add to `done`, your votes, "
                 "and what you suggest. Questions I couldn't answer are kept without your name, "
-                "so the moderators can fill the gap.",
+                "with e-mail addresses, phone numbers and tokens masked, so the moderators can "
+                "fill the gap. `mydata` sends you all of it; `forget` erases it.",
                 inline=False,
             ),
         ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import TypeVar
@@ -13,6 +14,7 @@ from bot.core.models import (
     Actor,
     Exercise,
     Knowledge,
+    PauseSpan,
     ProgressEntry,
     ProgressStatus,
     Subscription,
@@ -59,7 +61,11 @@ class TrackState:
 
 
 def track_state(
-    exercises: tuple[Exercise, ...], entries: list[ProgressEntry], zone: str, now: datetime
+    exercises: tuple[Exercise, ...],
+    entries: list[ProgressEntry],
+    zone: str,
+    now: datetime,
+    pauses: Sequence[PauseSpan] = (),
 ) -> TrackState:
     current_round = max((e.round for e in entries), default=1)
     known = {x.id for x in exercises}
@@ -75,16 +81,19 @@ def track_state(
         done=done,
         skipped=skipped,
         current=current,
-        streak=streak(entries, zone, now),
+        streak=streak(entries, zone, now, pauses),
         total=len(exercises),
         upcoming=remaining[1] if len(remaining) > 1 else None,
     )
 
 
-def streak(entries: list[ProgressEntry], zone: str, now: datetime) -> int:
+def streak(
+    entries: list[ProgressEntry], zone: str, now: datetime, pauses: Sequence[PauseSpan] = ()
+) -> int:
     """Consecutive weeks (in the member's zone) with at least one exercise done.
 
-    A streak is still alive during the week after the last done week.
+    A streak is still alive during the week after the last done week. A week the member
+    paused in counts neither way: done, it counts; not done, it is stepped over.
     """
     tz = ZoneInfo(zone)
 
@@ -93,12 +102,25 @@ def streak(entries: list[ProgressEntry], zone: str, now: datetime) -> int:
         return datetime(local.year, local.month, local.day) - timedelta(days=local.weekday())
 
     weeks = {week_start(e.at) for e in entries if e.status == ProgressStatus.DONE}
+    paused: set[datetime] = set()
+    for span in pauses:
+        cursor = week_start(span.start)
+        last = week_start(max(span.start, span.end - timedelta(microseconds=1)))
+        while cursor <= last:
+            paused.add(cursor)
+            cursor += timedelta(weeks=1)
+    if not weeks:
+        return 0
+    earliest = min(weeks)
     cursor = week_start(now)
     if cursor not in weeks:
         cursor -= timedelta(weeks=1)
     count = 0
-    while cursor in weeks:
-        count += 1
+    while cursor >= earliest:
+        if cursor in weeks:
+            count += 1
+        elif cursor not in paused:
+            break
         cursor -= timedelta(weeks=1)
     return count
 
@@ -120,8 +142,9 @@ class ProgressService:
     async def state_for(self, user: UserRef) -> tuple[Subscription | None, TrackState]:
         subscription = await self._repos.subscriptions.get(user)
         entries = await self._repos.progress.list_for(user)
+        pauses = await self._repos.subscriptions.pauses(user)
         zone = subscription.timezone if subscription else DEFAULT_ZONE
-        return subscription, track_state(self._exercises, entries, zone, self._clock.now())
+        return subscription, track_state(self._exercises, entries, zone, self._clock.now(), pauses)
 
     async def subscribe(self, actor: Actor, command: Subscribe) -> Reply:
         now = self._clock.now()
@@ -140,6 +163,7 @@ class ProgressService:
             status=SubscriptionStatus.ACTIVE,
             created_at=existing.created_at if existing else now,
             next_due_at=next_due(weekday, at, zone, now),
+            reminders=existing.reminders if existing else True,
         )
         await self._repos.subscriptions.save(subscription)
         when = f"{WEEKDAY_NAMES[weekday]} at {at:%H:%M} ({zone})"
@@ -174,12 +198,14 @@ class ProgressService:
             next_due_at=next_due(existing.weekday, existing.local_time, existing.timezone, until),
         )
         await self._repos.subscriptions.save(paused)
+        await self._repos.subscriptions.add_pause(actor.user, now, until)
         weeks = "a week" if command.weeks == 1 else f"{command.weeks} weeks"
         return Reply(
             title="Paused",
             body=(
                 f"Taking {weeks} off. Your next nudge comes "
-                f"{local_time(paused.next_due_at, existing.timezone)}; `resume` to come back sooner."
+                f"{local_time(paused.next_due_at, existing.timezone)}; `resume` to come back sooner. "
+                "Your streak waits: paused weeks don't break it."
             ),
             buttons=(Button("Resume now", "resume"),),
         )
@@ -197,6 +223,7 @@ class ProgressService:
             next_due_at=next_due(existing.weekday, existing.local_time, existing.timezone, now),
         )
         await self._repos.subscriptions.save(resumed)
+        await self._repos.subscriptions.end_pause(actor.user, now)
         return Reply(
             title="Welcome back",
             body=f"Nudges are on again. Next one: {local_time(resumed.next_due_at, existing.timezone)}.",
@@ -219,6 +246,22 @@ class ProgressService:
                 "No more weekly nudges. Your progress is kept, so `subscribe` picks up right "
                 "where you left off."
             ),
+        )
+
+    async def remind(self, actor: Actor, on: bool) -> Reply:
+        existing = await self._repos.subscriptions.get(actor.user)
+        if existing is None or existing.status == SubscriptionStatus.CANCELLED:
+            return _not_subscribed("remind you about")
+        await self._repos.subscriptions.save(dataclasses.replace(existing, reminders=on))
+        if on:
+            return Reply(
+                body=(
+                    "Mid-week reminders are on: if the week's exercise is still open a few days "
+                    "after the nudge, I'll check in once. `remind off` stops them."
+                )
+            )
+        return Reply(
+            body="No more mid-week reminders; the weekly nudge stays. `remind on` to undo."
         )
 
     async def challenge(self, actor: Actor) -> Reply:
@@ -368,7 +411,7 @@ def _subscription_summary(subscription: Subscription | None) -> str:
     )
     if subscription.status == SubscriptionStatus.PAUSED:
         return f"paused until {local_time(subscription.paused_until, subscription.timezone)}"
-    return when
+    return when + ("" if subscription.reminders else " (no mid-week reminder)")
 
 
 def _not_subscribed(verb: str) -> Reply:

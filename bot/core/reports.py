@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bot.core.curation import conflict_field
 from bot.core.library import SnippetLibrary
 from bot.core.models import (
     Actor,
@@ -81,6 +82,7 @@ class Reports:
         done_week = await self._repos.progress.count_done_since(now - timedelta(days=7))
         unanswered = await self._repos.unanswered.count_since(now - GAP_WINDOW)
         pending = await self._repos.suggestions.count_pending()
+        conflicts = conflict_field(state)
         liked = sorted(tallies.items(), key=lambda kv: kv[1].down - kv[1].up)[:3]
         top = ", ".join(f"`{sid}` (+{t.up}/-{t.down})" for sid, t in liked if t.up) or "none yet"
         return Reply(
@@ -94,6 +96,7 @@ class Reports:
                 ReplyField("Unanswered (30 days)", str(unanswered)),
                 ReplyField("Suggestions waiting", str(pending)),
                 ReplyField("Most helpful", top, inline=False),
+                *conflicts,
             ),
         )
 
@@ -102,16 +105,32 @@ class Reports:
         revisions = sorted(state.revisions.values(), key=lambda r: r.snippet_id)
         if not revisions:
             return Reply(
-                title="Nothing to export", body="No snippet has been changed from chat yet."
+                title="Nothing to export",
+                body="Every chat change is already in the YAML (or there are none yet).",
             )
+        export = self._exporter.export(revisions)
+        held = (
+            "\nLeft out, because git changed them after the chat change: "
+            + ", ".join(f"`{c}`" for c in export.conflicts)
+            + ". `history <id>` shows how to settle each."
+            if export.conflicts
+            else ""
+        )
+        if not export.patch:
+            return Reply(title="Nothing to export", body="No file would change." + held)
+        files = ", ".join(f"`knowledge/{name}`" for name in export.files)
         return Reply(
-            title="Chat changes as YAML",
+            title="Chat changes as a patch",
             body=(
-                f"{len(revisions)} snippets changed from chat. Commit this to "
-                "`knowledge/snippets/community.yaml`, or run `pmadvice knowledge export` on "
-                "the server to write the files."
+                f"{len(revisions)} snippets changed from chat; the patch touches {files}. "
+                "Save it as `chat-changes.patch` in the repository root (the folder holding "
+                "`knowledge/`), run `git apply chat-changes.patch` (add `--3way` if the files "
+                "moved on since this bot was deployed), check with `pmadvice knowledge "
+                "check`, and commit. Once deployed, the chat copies step aside by themselves. "
+                "On the server, `pmadvice knowledge export` writes the same changes into the "
+                "files." + held
             ),
-            attachment=Attachment("community.yaml", self._exporter.dump(revisions)),
+            attachment=Attachment("chat-changes.patch", export.patch),
         )
 
 

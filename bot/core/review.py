@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 
 from bot.core.commands import Draft
-from bot.core.curation import CurationService, invalid_reply, slugify, snippet_form
+from bot.core.curation import (
+    ID_ATTEMPTS,
+    CurationService,
+    conflict_field,
+    conflict_reply,
+    invalid_reply,
+    slugify,
+    snippet_form,
+)
+from bot.core.flood import Action, FloodControl, limited_reply
 from bot.core.models import (
     Actor,
     AuditEntry,
     NewSuggestion,
+    RevisionAction,
     Suggestion,
     SuggestionStatus,
     UserRef,
 )
-from bot.core.ports import Clock, Repositories
+from bot.core.ports import Clock, ConflictError, Repositories
 from bot.core.reply import (
     Button,
     ButtonStyle,
@@ -25,6 +36,7 @@ from bot.core.reply import (
     Reply,
     ReplyField,
 )
+from bot.core.revisions import NOT_IN_YAML
 from bot.core.telemetry import NO_TELEMETRY, Telemetry
 from bot.core.text import clean_input
 from bot.core.validation import REASON_MAX
@@ -41,6 +53,7 @@ class ReviewWorkflow:
         repositories: Repositories,
         clock: Clock,
         notify: Notify | None = None,
+        flood: FloodControl | None = None,
         telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         self._telemetry = telemetry
@@ -49,6 +62,7 @@ class ReviewWorkflow:
         self._repos = repositories
         self._clock = clock
         self._notify = notify
+        self._flood = flood or FloodControl(repositories.flood, clock)
 
     async def suggest(self, actor: Actor, draft: Draft | None) -> Reply:
         if draft is None:
@@ -60,8 +74,18 @@ class ReviewWorkflow:
         clean, errors = self._curation.validate(draft)
         if errors:
             return invalid_reply(errors)
+        wait = await self._flood.wait(actor.user, Action.SUGGEST)
+        if wait is not None:
+            return limited_reply(Action.SUGGEST, self._flood.limits.suggest, wait)
         stored = await self._repos.suggestions.add(
-            NewSuggestion(actor.user, clean.title, clean.body, clean.topics, self._clock.now())
+            NewSuggestion(
+                actor.user,
+                clean.title,
+                clean.body,
+                clean.topics,
+                self._clock.now(),
+                questions=clean.questions,
+            )
         )
         self._telemetry.suggestion()
         return Reply(
@@ -75,12 +99,18 @@ class ReviewWorkflow:
     async def review(self) -> Reply:
         pending = await self._repos.suggestions.pending(limit=5)
         total = await self._repos.suggestions.count_pending()
+        conflicts = conflict_field(await self._library.state())
         if not pending:
-            return Reply(title="Review queue", body="Nothing waiting. The queue is empty. 🎉")
+            return Reply(
+                title="Review queue",
+                body="Nothing waiting. The queue is empty. 🎉",
+                fields=conflicts,
+            )
         fields = tuple(
             ReplyField(
                 f"#{s.id} {s.title}",
-                f"{_short(s.body, 400)}\nTopics: {', '.join(s.topics)}",
+                f"{_short(s.body, 400)}\nTopics: {', '.join(s.topics)}"
+                + (f"\nQuestions: {_short('; '.join(s.questions), 300)}" if s.questions else ""),
                 inline=False,
             )
             for s in pending
@@ -88,35 +118,69 @@ class ReviewWorkflow:
         buttons: list[Button] = []
         for s in pending[:2]:
             buttons.append(Button(f"Approve #{s.id}", f"approve {s.id}", ButtonStyle.PRIMARY))
+            buttons.append(Button(f"Edit #{s.id} first", f"approve {s.id} edit"))
             buttons.append(Button(f"Reject #{s.id}", f"reject {s.id}", ButtonStyle.DANGER))
         more = f" Showing the oldest {len(pending)}." if total > len(pending) else ""
         return Reply(
             title=f"Review queue ({total} waiting)",
             body=(
-                f"Oldest first.{more} `approve <number>` publishes; "
-                "`reject <number> <reason>` declines and tells the member why."
+                f"Oldest first.{more} `approve <number>` publishes as written; `approve "
+                "<number> edit` lets you polish it first; `reject <number> <reason>` declines "
+                "and tells the member why."
             ),
-            fields=fields,
+            fields=fields + conflicts,
             buttons=tuple(buttons),
         )
 
-    async def approve(self, actor: Actor, suggestion_id: int) -> Reply:
+    async def approve(
+        self,
+        actor: Actor,
+        suggestion_id: int,
+        draft: Draft | None = None,
+        edit: bool = False,
+    ) -> Reply:
         suggestion = await self._repos.suggestions.get(suggestion_id)
         if suggestion is None or suggestion.status != SuggestionStatus.PENDING:
             return _not_pending(suggestion_id, suggestion)
-        draft = Draft(suggestion.title, suggestion.body, suggestion.topics, (suggestion.title,))
-        snippet_id = await self._curation.free_id(slugify(suggestion.title))
-        now = self._clock.now()
-        revision = self._curation.revision(snippet_id, 1, draft, actor.user)
-        decided = await self._repos.suggestions.decide(
-            suggestion_id,
-            SuggestionStatus.APPROVED,
-            actor.user,
-            now,
-            None,
-            revision,
-            AuditEntry(actor.user, "approve", snippet_id, now, f"suggestion #{suggestion_id}"),
-        )
+        kept = Draft(suggestion.title, suggestion.body, suggestion.topics, suggestion.questions)
+        if edit:
+            return Reply(
+                title=f"Edit #{suggestion_id} before approving",
+                form=snippet_form(
+                    f"Approve #{suggestion_id}"[:24], f"publish {suggestion_id}", kept, "Approve"
+                ),
+            )
+        clean = kept
+        if draft is not None:
+            clean, errors = self._curation.validate(draft)
+            if errors:
+                return invalid_reply(errors)
+        snippet_id = ""
+        taken: set[str] = set()
+        decided: Suggestion | None = None
+        for _ in range(ID_ATTEMPTS):
+            snippet_id = await self._curation.free_id(slugify(clean.title), taken)
+            now = self._clock.now()
+            revision = dataclasses.replace(
+                self._curation.revision(snippet_id, 1, clean, actor.user),
+                action=RevisionAction.APPROVE,
+                base_hash=NOT_IN_YAML,
+                note=f"suggestion #{suggestion_id}",
+            )
+            audit = AuditEntry(
+                actor.user, "approve", snippet_id, now, f"suggestion #{suggestion_id}"
+            )
+            try:
+                decided = await self._repos.suggestions.decide(
+                    suggestion_id, SuggestionStatus.APPROVED, actor.user, now, None, revision, audit
+                )
+                break
+            except ConflictError:
+                # Another approval took this id a moment ago: the next free one is ours.
+                taken.add(snippet_id)
+                self._library.invalidate()
+        else:
+            return conflict_reply(snippet_id)
         if decided is None:
             return _not_pending(suggestion_id, await self._repos.suggestions.get(suggestion_id))
         self._library.invalidate()
@@ -124,7 +188,7 @@ class ReviewWorkflow:
             suggestion.author,
             Reply(
                 title="Your suggestion was published",
-                body=f"Thank you! *{suggestion.title}* is now part of the advice (`{snippet_id}`).",
+                body=f"Thank you! *{clean.title}* is now part of the advice (`{snippet_id}`).",
             ),
         )
         return Reply(

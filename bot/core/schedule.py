@@ -35,3 +35,15 @@ def week_key(due: datetime, zone_name: str) -> str:
     """The ISO week of a due instant in the member's zone, e.g. `2026-W10`."""
     local = due.astimezone(ZoneInfo(zone_name)).isocalendar()
     return f"{local.year}-W{local.week:02d}"
+
+
+REMINDER_SUFFIX = "-mid"
+"""A week key with this suffix is the mid-week reminder for that week's nudge."""
+
+
+def reminder_week(week: str) -> str:
+    return week + REMINDER_SUFFIX
+
+
+def is_reminder_week(week: str) -> bool:
+    return week.endswith(REMINDER_SUFFIX)

@@ -161,9 +161,10 @@ def slash_command(spec: CommandSpec[Any], options: Options) -> app_commands.Comm
         callback.__discord_app_commands_param_description__ = {  # type: ignore[attr-defined]
             arg.name: arg.description for arg in typed
         }
-    weekdays = {a.name: WEEKDAYS for a in typed if a.kind is ArgKind.WEEKDAY}
-    if weekdays:
-        callback.__discord_app_commands_param_choices__ = weekdays  # type: ignore[attr-defined]
+    picks = {a.name: WEEKDAYS for a in typed if a.kind is ArgKind.WEEKDAY}
+    picks |= {a.name: [Choice(name=c, value=c) for c in a.choices] for a in typed if a.choices}
+    if picks:
+        callback.__discord_app_commands_param_choices__ = picks  # type: ignore[attr-defined]
     completers = {a.name: options.completer(a.kind) for a in typed}
     if any(completers.values()):
         callback.__discord_app_commands_param_autocomplete__ = {  # type: ignore[attr-defined]

@@ -12,14 +12,17 @@ import asyncio
 import io
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 import discord
 
+from bot.core import commands as c
 from bot.core.commands import parse, spec_of
 from bot.core.facade import PmAdvice
+from bot.core.in_place import after_vote, replaces_message, snippet_command
+from bot.core.models import Actor
 from bot.core.reply import SORRY, Button, ButtonStyle, Form, Reply, Visibility
 from bot.discord_adapter.custom_ids import BUTTON_PREFIX, FORM_PREFIX, CommandKeys, decode
 from bot.discord_adapter.identity import ModeratorPolicy, actor_for
@@ -29,6 +32,8 @@ from bot.discord_adapter.views import modal, static_view, submitted_values
 log = logging.getLogger(__name__)
 
 NO_MENTIONS = discord.AllowedMentions.none()
+SUGGEST = "suggest"
+BODY_FIELD = "body"
 DEFER_AFTER = 1.5
 EXPIRED_BUTTON = (
     "That button is from a conversation I no longer remember. "
@@ -64,13 +69,15 @@ class InteractionHandler:
         facade: PmAdvice,
         keys: CommandKeys,
         policy: ModeratorPolicy,
-        topic_slugs: Sequence[str],
+        topic_slugs: Sequence[str] | Mapping[str, str],
         defer_after: float = DEFER_AFTER,
     ) -> None:
         self.facade = facade
         self.keys = keys
         self.policy = policy
-        self.topic_slugs = tuple(topic_slugs)
+        self.topic_slugs = (
+            dict(topic_slugs) if isinstance(topic_slugs, Mapping) else tuple(topic_slugs)
+        )
         self.defer_after = defer_after
         self.drafts = DraftMemory()
 
@@ -87,6 +94,23 @@ class InteractionHandler:
 
         public = isinstance(text, str) and _public(text)
         await self._run(interaction, work(), public)
+
+    async def suggest_from(self, interaction: Interaction, text: str) -> None:
+        """ "Suggest as advice" on a message: the suggestion form, its body filled in."""
+        actor = actor_for(interaction, self.policy)
+        try:
+            reply = await self.facade.handle(actor, SUGGEST)
+        except Exception:
+            log.exception("the suggest menu failed")
+            reply = SORRY
+        if reply.form is None:
+            await self._deliver(interaction, reply, deferred=False)
+            return
+        built = modal(reply.form, self.keys, self.topic_slugs, {BODY_FIELD: text})
+        try:
+            await interaction.response.send_modal(built)
+        except discord.HTTPException as error:
+            log.warning("could not open the suggestion form (HTTP %s)", error.status)
 
     async def reply(self, interaction: Interaction, reply: Reply) -> None:
         """Answer with a reply the adapter made itself (e.g. a bad option value)."""
@@ -115,7 +139,41 @@ class InteractionHandler:
             await self._deliver(interaction, Reply(body=EXPIRED_BUTTON), deferred=False)
             return
         actor = actor_for(interaction, self.policy)
+        parsed = c.parse(command)
+        if replaces_message(parsed) and interaction.message is not None:
+            await self._run_in_place(interaction, actor, command, parsed)
+            return
         await self._run(interaction, self.facade.handle(actor, command), _public(command))
+
+    async def _run_in_place(
+        self, interaction: Interaction, actor: Actor, command: str, parsed: c.Command
+    ) -> None:
+        """ "Another answer" and votes edit the message the button is on (when the answer is
+        ready before the deadline; a slow one arrives as a new message, as usual)."""
+
+        async def work() -> Reply:
+            reply = await self.facade.handle(actor, command)
+            redraw = snippet_command(parsed)
+            if redraw is not None and not reply.is_error:
+                reply = after_vote(await self.facade.handle(actor, redraw), reply)
+            return reply
+
+        task = asyncio.ensure_future(work())
+        done, _ = await asyncio.wait({task}, timeout=self.defer_after)
+        if not done or task.exception() is not None:
+            await self._run(interaction, task, public=False)
+            return
+        reply = task.result()
+        if reply.form is not None or reply.is_error:
+            await self._deliver(interaction, reply, deferred=False)
+            return
+        try:
+            first, *rest = render(reply, self.keys)
+            await interaction.response.edit_message(**_edit_kwargs(first))
+            for message in rest:
+                await interaction.followup.send(**send_kwargs(message), ephemeral=True)
+        except discord.HTTPException as error:
+            log.warning("could not update a message in place (HTTP %s)", error.status)
 
     async def _submit(
         self,
@@ -166,7 +224,7 @@ class InteractionHandler:
                 if not deferred and interaction.type != discord.InteractionType.modal_submit:
                     await interaction.response.send_modal(self._modal(interaction, reply.form))
                     return
-                reply = _form_behind_button(reply, reply.form)
+                reply = form_behind_button(reply, reply.form)
             messages = render(reply, self.keys)
             await self._send(
                 interaction, messages, reply.visibility == Visibility.PRIVATE, deferred
@@ -215,7 +273,8 @@ def _with_button(reply: Reply, button: Button) -> Reply:
     return replace(reply, buttons=(button, *reply.buttons))
 
 
-def _form_behind_button(reply: Reply, form: Form) -> Reply:
+def form_behind_button(reply: Reply, form: Form) -> Reply:
+    """A form offered behind a button, where a modal cannot be opened directly."""
     return Reply(
         title=reply.title or form.title,
         body="Your form is ready. Press the button to open it.",

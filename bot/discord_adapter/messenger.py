@@ -16,6 +16,9 @@ Delivery rules, in Discord's terms:
   run this bot into Discord's invalid-request limit.
 - 50007 (the member doesn't accept DMs from us) and other "this will never work" answers are
   permanent and never retried, so we stay far from Discord's invalid-request limit.
+- 40003 ("opening direct messages too fast") and the anti-spam 403s are about this bot's pace,
+  never the member: every DM waits (a minute, doubling while Discord keeps refusing, up to an
+  hour), the pace is halved, and the nudge is retried later. Nobody is paused for them.
 - 5xx and timeouts are transient: the nudge scheduler tries again later.
 """
 
@@ -24,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from types import SimpleNamespace
@@ -49,6 +53,8 @@ IN_FLIGHT = 10
 when a 429 makes every request in flight retry together."""
 NONCE_MAX = 25
 DEFAULT_RETRY_AFTER = 5.0
+SLOW_DOWN_WAIT = 60.0
+SLOW_DOWN_MAX = 3600.0
 
 PERMANENT_CODES = {
     10013: "unknown user",
@@ -56,6 +62,15 @@ PERMANENT_CODES = {
     50033: "invalid recipient",
     50278: "no server in common with the member any more",
 }
+
+SLOW_DOWN_CODES = {
+    40003: "Discord says this bot is opening direct messages too fast",
+    20026: "Discord's anti-spam system has flagged this bot",
+    20016: "Discord's slowmode rate limit",
+    20028: "Discord's write rate limit",
+    20029: "Discord's write rate limit",
+}
+"""Answers about this bot's pace, not about the member: slow down and retry later."""
 
 
 class Pacer:
@@ -101,6 +116,10 @@ class Pacer:
     def succeeded(self) -> None:
         self.rate = min(self.ceiling, self.rate + self.ceiling / 2000)
 
+    def slow_down(self) -> None:
+        """Discord flagged our pace (not a 429): halve it; it recovers as sends succeed."""
+        self.rate = max(self.ceiling / 10, self.rate / 2)
+
 
 class DiscordMessenger:
     """Implements `bot.core.ports.Messenger` for Discord members."""
@@ -112,6 +131,7 @@ class DiscordMessenger:
         pace: float = PACE,
         timeout: float = SEND_TIMEOUT,
         channel_cache: int = 100_000,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client = client
         self._keys = keys
@@ -121,6 +141,9 @@ class DiscordMessenger:
         self._channels: OrderedDict[int, int] = OrderedDict()
         self._creating: dict[int, asyncio.Future[int]] = {}
         self._in_flight = asyncio.Semaphore(IN_FLIGHT)
+        self._clock = clock
+        self._slow_until = 0.0
+        self._slow_wait = SLOW_DOWN_WAIT
 
     @property
     def rate(self) -> float:
@@ -135,9 +158,14 @@ class DiscordMessenger:
         client = self._client()
         if client is None or client.is_closed():
             return SendOutcome.transient("not connected to Discord")
+        waiting = self._slow_until - self._clock()
+        if waiting > 0:
+            return SendOutcome.rate_limited(waiting, "slowing down direct messages")
         try:
             async with asyncio.timeout(self._timeout):
-                return await self._deliver(client, int(user.user_id), reply)
+                outcome = await self._deliver(client, int(user.user_id), reply)
+            self._slow_wait = SLOW_DOWN_WAIT
+            return outcome
         except TimeoutError:
             return SendOutcome.transient("Discord did not answer in time")
         except discord.RateLimited as limited:
@@ -213,6 +241,8 @@ class DiscordMessenger:
         code, status = error.code, error.status
         if status == 429:
             return SendOutcome.rate_limited(_retry_after(error), "rate limited by Discord")
+        if code in SLOW_DOWN_CODES or (status == 403 and code not in PERMANENT_CODES):
+            return self._slow_down(SLOW_DOWN_CODES.get(code, "Discord refused (403)"), code)
         if code in PERMANENT_CODES:
             return SendOutcome.permanent(f"{PERMANENT_CODES[code]} ({code})")
         if status >= 500:
@@ -221,6 +251,20 @@ class DiscordMessenger:
             log.error("Discord rejected the bot token while sending a DM")
             return SendOutcome.transient("Discord rejected the bot token")
         return SendOutcome.permanent(f"Discord refused the message ({status}, code {code})")
+
+    def _slow_down(self, why: str, code: int) -> SendOutcome:
+        wait = self._slow_wait
+        self._slow_wait = min(wait * 2, SLOW_DOWN_MAX)
+        self._slow_until = max(self._slow_until, self._clock() + wait)
+        self._pacer.slow_down()
+        log.warning(
+            "%s (code %s): direct messages pause for %.0f s and go out at %.1f/s after",
+            why,
+            code,
+            wait,
+            self._pacer.rate,
+        )
+        return SendOutcome.rate_limited(wait, f"{why} (code {code})")
 
 
 def nonce(user_id: int, index: int, kwargs: dict[str, Any], key: str = "") -> str:

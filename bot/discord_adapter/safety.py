@@ -1,4 +1,4 @@
-"""Text that can never ping anyone, and log lines that never carry a secret.
+"""Text that can never ping anyone nor disguise a link, and log lines that never carry a secret.
 
 Discord parses `@everyone`, `@here`, `<@id>`, `<@!id>` and `<@&id>` in message content. Every
 send also carries `AllowedMentions.none()`, but text is escaped as well: embeds are quoted in
@@ -26,9 +26,33 @@ def _visible(text: str) -> str:
     return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
 
 
+_MASKED_LINK = re.compile(
+    r"\[([^\[\]\n]*)\]\(\s*<?([^()\s<>]*)>?(?:\s+(?:\"[^\"]*\"|'[^']*'))?\s*\)"
+)
+
+
+def unmask_links(text: str) -> str:
+    """`[docs.google.com](http://x)` shows on Discord as "docs.google.com", linking to x: a
+    disguise. Write each masked link as its text followed by its real target instead."""
+    for _ in range(8):  # nested brackets unwrap one level per pass
+        unmasked = _MASKED_LINK.sub(_visible_target, text)
+        if unmasked == text:
+            break
+        text = unmasked
+    return text
+
+
+def _visible_target(match: re.Match[str]) -> str:
+    label, target = match.group(1).strip(), match.group(2)
+    if not target:
+        return f"[{label}]" if label else ""
+    return f"{label} ({target})" if label and label != target else target
+
+
 def safe_text(text: str) -> str:
-    """Member- or moderator-written text made inert for Discord: no mention can fire."""
-    text = _STRAY_CONTROL.sub(" ", _visible(text))
+    """Member- or moderator-written text made inert for Discord: no mention can fire and no
+    link can hide where it goes."""
+    text = unmask_links(_STRAY_CONTROL.sub(" ", _visible(text)))
     return _MENTION.sub(lambda m: m.group(0) + ZWSP, text)
 
 

@@ -15,6 +15,7 @@ from discord.http import Route
 
 from bot.core.ports import Messenger
 from bot.discord_adapter.client import PmAdviceClient
+from bot.discord_adapter.command_sync import CommandSync, SyncedHashes
 from bot.discord_adapter.custom_ids import CommandKeys
 from bot.discord_adapter.identity import ModeratorPolicy
 from bot.discord_adapter.interactions import DEFER_AFTER, InteractionHandler
@@ -61,24 +62,35 @@ class DiscordService:
             runtime.facade,
             self.keys,
             self.policy,
-            [t.slug for t in runtime.facade.topics],
+            {t.slug: t.title for t in runtime.facade.topics},
             defer_after=defer_after,
         )
         self.client: PmAdviceClient | None = None
         self.direct = DiscordMessenger(
-            lambda: self.client, self.keys, pace=pace or settings.dm_rate
+            lambda: self.client,
+            self.keys,
+            pace=pace or settings.dm_rate,
+            # The runtime's clock, so a pause in sending and the nudge engine's retry agree.
+            clock=lambda: runtime.clock.now().timestamp(),
         )
         self.messenger: Messenger = self.direct
         self._ready_timeout = ready_timeout
         self._connection: asyncio.Task[None] | None = None
         self._log_guard = log_guard(settings.token.get_secret_value())
+        self.sync = CommandSync(SyncedHashes(runtime.engine), settings.guilds)
 
     async def start(self) -> None:
         """Log in, sync the slash commands, connect to the gateway; return once READY."""
         self._log_guard.install()
         await self.runtime.facade.warm_up()
         point_discord_py_at(self.settings)
-        client = PmAdviceClient(self.handler, self.runtime.facade, self.direct.trace())
+        client = PmAdviceClient(
+            self.handler,
+            self.runtime.facade,
+            self.direct.trace(),
+            shard_ids=self.settings.shards if self.settings.shard_ids else None,
+            shard_count=self.settings.shard_count,
+        )
         self.client = client
         try:
             await self._login(client)
@@ -92,6 +104,7 @@ class DiscordService:
     async def stop(self) -> None:
         client, task = self.client, self._connection
         self._connection = None
+        await self.sync.stop()
         if client is not None:
             await client.close()
         if task is not None:
@@ -119,30 +132,17 @@ class DiscordService:
             ) from None
 
     async def _sync(self, client: PmAdviceClient) -> None:
-        try:
-            if self.settings.guilds:
-                for guild_id in self.settings.guilds:
-                    guild = discord.Object(id=guild_id)
-                    client.tree.copy_global_to(guild=guild)
-                    synced = await client.tree.sync(guild=guild)
-                    log.info("synced %d slash commands to guild %s", len(synced), guild_id)
-            else:
-                synced = await client.tree.sync()
-                log.info(
-                    "synced %d global slash commands (may take a while to appear)", len(synced)
-                )
-        except discord.Forbidden as error:
-            raise StartupError(
-                "Discord refused to register the slash commands in a guild from "
-                f"DISCORD_GUILD_IDS (HTTP {error.status}). Invite the bot there with the "
-                "applications.commands scope."
-            ) from None
-        except discord.HTTPException as error:
-            raise StartupError(
-                f"Discord refused the slash commands (HTTP {error.status}, code {error.code})."
-            ) from None
+        shards = self.settings.shards
+        if shards is not None and 0 not in shards:
+            log.info("slash commands are synced by the process that runs shard 0")
+            return
+        await self.sync.sync(client, client.tree)
 
     async def _connect(self, client: PmAdviceClient) -> None:
+        if client.shard_count is None:
+            # Ask Discord how many shards it wants, but keep connecting to the configured
+            # gateway (discord.py would take the URL from this answer too).
+            client.shard_count, _, _ = await client.http.get_bot_gateway()
         self._connection = asyncio.create_task(client.connect(reconnect=True))
         self._connection.add_done_callback(_connection_ended)
         ready = asyncio.create_task(client.wait_until_ready())

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.runtime import StartupError
@@ -27,6 +27,8 @@ ENV_NAMES = {
     "api_url": "PMADVICE_DISCORD_API_URL",
     "gateway_url": "PMADVICE_DISCORD_GATEWAY_URL",
     "dm_rate": "PMADVICE_DISCORD_DM_RATE",
+    "shard_ids": "DISCORD_SHARD_IDS",
+    "shard_count": "DISCORD_SHARD_COUNT",
 }
 GLOBAL_LIMIT = 50.0
 """Discord's global limit for one bot token, requests per second."""
@@ -56,6 +58,12 @@ class DiscordSettings(BaseSettings):
     gateway_url: str = Field(default=DEFAULT_GATEWAY_URL, alias="PMADVICE_DISCORD_GATEWAY_URL")
     dm_rate: float = Field(default=48.0, alias="PMADVICE_DISCORD_DM_RATE")
     """Requests a second this process allows itself for DMs; divide when processes share a token."""
+    shard_ids: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, alias="DISCORD_SHARD_IDS"
+    )
+    """The shards this process runs, when several processes split the guilds between them."""
+    shard_count: int | None = Field(default=None, alias="DISCORD_SHARD_COUNT")
+    """Shards in total across every process; unset: as many as Discord recommends, all here."""
 
     @field_validator("token")
     @classmethod
@@ -68,6 +76,59 @@ class DiscordSettings(BaseSettings):
         if any(ch.isspace() for ch in raw) or not raw.isascii():
             raise ValueError("contains spaces or unusual characters; paste only the bot token")
         return SecretStr(raw)
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _shard_list(cls, value: object) -> object:
+        return split_ids(value)
+
+    @field_validator("shard_ids")
+    @classmethod
+    def _check_shards(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not item.isdigit() or len(item) > 5:
+                raise ValueError(
+                    f"{item[:20]!r} is not a shard number; list this process's shards, e.g. 0,1"
+                )
+        return value
+
+    @field_validator("shard_count", mode="before")
+    @classmethod
+    def _blank_count(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("shard_count")
+    @classmethod
+    def _check_count(cls, value: int | None) -> int | None:
+        if value is not None and not 1 <= value <= 10_000:
+            raise ValueError("must be a whole number of shards from 1 up")
+        return value
+
+    @model_validator(mode="after")
+    def _shards_fit(self) -> DiscordSettings:
+        if self.shard_ids and self.shard_count is None:
+            raise ValueError(
+                "DISCORD_SHARD_COUNT: is required with DISCORD_SHARD_IDS (the total number of "
+                "shards across every process)"
+            )
+        if self.shard_count is not None:
+            too_big = [i for i in self.shards or [] if i >= self.shard_count]
+            if too_big:
+                raise ValueError(
+                    f"DISCORD_SHARD_IDS: shard {too_big[0]} does not exist with "
+                    f"DISCORD_SHARD_COUNT={self.shard_count}; shards are numbered from 0 to "
+                    f"{self.shard_count - 1}"
+                )
+        return self
+
+    @property
+    def shards(self) -> list[int] | None:
+        """This process's shards, or None for every shard (discord.py decides)."""
+        if self.shard_ids:
+            return sorted({int(v) for v in self.shard_ids})
+        if self.shard_count is not None:
+            return list(range(self.shard_count))
+        return None
 
     @field_validator("guild_ids", "moderator_role_ids", mode="before")
     @classmethod
@@ -124,8 +185,11 @@ def load_discord_settings(**overrides: Any) -> DiscordSettings:
     except ValidationError as error:
         lines = []
         for detail in error.errors():
-            field = str(detail["loc"][0]) if detail["loc"] else "settings"
+            field = str(detail["loc"][0]) if detail["loc"] else ""
             name = ENV_NAMES.get(field, field)
+            if not field:  # a check across settings names its variables itself
+                lines.append(str(detail["msg"]).removeprefix("Value error, "))
+                continue
             if detail["type"] == "missing":
                 message = "not set; it is the bot token from the Discord Developer Portal"
             else:

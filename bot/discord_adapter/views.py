@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 
 import discord
 
+from bot.core.curation import MAX_TOPICS
 from bot.core.reply import FieldKind, Form
 from bot.discord_adapter.custom_ids import FORM_PREFIX, CommandKeys, encode
 from bot.discord_adapter.render import ButtonSpec
@@ -22,6 +23,8 @@ INPUT_LABEL_MAX = 45
 PLACEHOLDER_MAX = 100
 INPUT_VALUE_MAX = 4000
 INPUTS_MAX = 5
+SELECT_OPTIONS_MAX = 25
+OPTION_MAX = 100
 
 
 def static_view(specs: Sequence[ButtonSpec]) -> discord.ui.View | None:
@@ -52,18 +55,26 @@ def topics_hint(slugs: Sequence[str]) -> str:
 def modal(
     form: Form,
     keys: CommandKeys,
-    topic_slugs: Sequence[str],
+    topic_slugs: Sequence[str] | Mapping[str, str],
     values: Mapping[str, str] | None = None,
 ) -> discord.ui.Modal:
-    """A modal for `form`; `values` (what the member typed last time) override the initials."""
+    """A modal for `form`; `values` (what the member typed last time) override the initials.
+
+    `topic_slugs` are the topics a TOPICS field offers (slug -> title when titles are known):
+    a select menu of them when they fit in one (25 options), else a text input to type slugs.
+    """
     custom_id = encode(FORM_PREFIX, form.command, keys)
     built = discord.ui.Modal(
         title=clip(form.title or "pmadvice", MODAL_TITLE_MAX), custom_id=custom_id, timeout=None
     )
+    titles = dict(topic_slugs) if isinstance(topic_slugs, Mapping) else {s: s for s in topic_slugs}
     for item in form.fields[:INPUTS_MAX]:
         limit = max(1, min(item.max_length, INPUT_VALUE_MAX))
         initial = (values or {}).get(item.name, item.initial)
-        hint = topics_hint(topic_slugs) if item.kind == FieldKind.TOPICS else item.hint
+        if item.kind == FieldKind.TOPICS and 0 < len(titles) <= SELECT_OPTIONS_MAX:
+            built.add_item(_topic_select(item.name, item.label, item.required, titles, initial))
+            continue
+        hint = topics_hint(list(titles)) if item.kind == FieldKind.TOPICS else item.hint
         built.add_item(
             discord.ui.TextInput(
                 label=clip(item.label or item.name, INPUT_LABEL_MAX),
@@ -83,14 +94,38 @@ def modal(
     return built
 
 
+def _topic_select(
+    name: str, label: str, required: bool, titles: Mapping[str, str], initial: str
+) -> discord.ui.Label[discord.ui.View]:
+    chosen = {s.strip() for s in initial.replace(";", ",").split(",") if s.strip()}
+    options = [
+        discord.SelectOption(label=clip(title or slug, OPTION_MAX), value=slug[:OPTION_MAX],
+                             default=slug in chosen)
+        for slug, title in titles.items()
+    ]  # fmt: skip
+    select: discord.ui.Select[discord.ui.View] = discord.ui.Select(
+        custom_id=name[:100],
+        options=options,
+        min_values=1 if required else 0,
+        max_values=min(MAX_TOPICS, len(options)),
+        placeholder=f"Pick up to {min(MAX_TOPICS, len(options))}",
+        required=required,
+    )
+    return discord.ui.Label(text=clip(label or name, INPUT_LABEL_MAX), component=select)
+
+
 def submitted_values(data: object) -> dict[str, str]:
-    """Text input values from a modal submit payload (old action rows or new labels)."""
+    """Values from a modal submit payload: text inputs (in old action rows or labels) and
+    select menus (the chosen values, comma-separated like a typed list)."""
     values: dict[str, str] = {}
 
     def walk(node: object) -> None:
         if isinstance(node, dict):
             if node.get("type") == 4 and isinstance(node.get("custom_id"), str):
                 values[node["custom_id"]] = str(node.get("value") or "")
+            elif node.get("type") == 3 and isinstance(node.get("custom_id"), str):
+                chosen = node.get("values") or []
+                values[node["custom_id"]] = ",".join(str(v) for v in chosen)
             for key in ("components", "component"):
                 walk(node.get(key))
         elif isinstance(node, list):

@@ -31,6 +31,10 @@ class Where:
     user: UserRef
     response_url: str | None = None
     channel_id: str | None = None
+    client: AsyncWebClient | None = None
+    """The client bolt authorised for this request (the workspace's own token)."""
+    replace_original: bool = False
+    """Answer by replacing the message the button was pressed in."""
 
 
 class Delivery:
@@ -45,15 +49,18 @@ class Delivery:
         self._library_logger = library_logger
 
     async def reply(self, where: Where, reply: Reply) -> None:
-        if where.response_url and await self._via_response_url(where.response_url, reply):
+        if where.response_url and await self._via_response_url(
+            where.response_url, reply, where.replace_original
+        ):
             return
-        if where.channel_id and await self._via_api(where.channel_id, where.user, reply):
+        client = where.client or self._client
+        if where.channel_id and await self._via_api(client, where.channel_id, where.user, reply):
             return
         outcome = await self._messenger.send(where.user, reply)
         if outcome.status != SendStatus.SENT:
             log.warning("could not deliver a reply anywhere: %s", outcome.reason)
 
-    async def _via_response_url(self, url: str, reply: Reply) -> bool:
+    async def _via_response_url(self, url: str, reply: Reply, replace_original: bool) -> bool:
         in_channel = reply.visibility == Visibility.CHANNEL
         webhook = AsyncWebhookClient(
             url,
@@ -67,7 +74,7 @@ class Delivery:
                 {
                     **message(reply),
                     "response_type": "in_channel" if in_channel else "ephemeral",
-                    "replace_original": False,
+                    "replace_original": replace_original and not in_channel,
                 }
             )
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
@@ -78,12 +85,14 @@ class Delivery:
         log.warning("response_url refused the reply (status %s)", response.status_code)
         return False
 
-    async def _via_api(self, channel: str, user: UserRef, reply: Reply) -> bool:
+    async def _via_api(
+        self, client: AsyncWebClient, channel: str, user: UserRef, reply: Reply
+    ) -> bool:
         try:
             if reply.visibility == Visibility.CHANNEL:
-                await self._client.chat_postMessage(channel=channel, **message(reply))
+                await client.chat_postMessage(channel=channel, **message(reply))
             else:
-                await self._client.chat_postEphemeral(
+                await client.chat_postEphemeral(
                     channel=channel, user=user.user_id, **message(reply)
                 )
         except SlackApiError as error:

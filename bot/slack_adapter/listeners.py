@@ -7,6 +7,7 @@ submissions wait for the core, because inline validation errors must travel in t
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import re
@@ -19,6 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core import commands as c
 from bot.core.facade import PmAdvice
+from bot.core.in_place import after_vote, replaces_message, snippet_command
 from bot.core.models import Actor, Platform, UserRef
 from bot.core.ports import Messenger
 from bot.core.reply import SORRY, Button, Form, Reply
@@ -38,6 +40,10 @@ from bot.slack_adapter.render import (
 log = logging.getLogger(__name__)
 
 COMMAND = "/pmadvice"
+SUGGEST_SHORTCUT = "pmadvice_suggest"
+"""callback_id of the "Suggest as advice" message shortcut (slack-manifest.yaml)."""
+SUGGEST = "suggest"
+BODY_FIELD = "body"
 SUBMIT_BUDGET = 2.3
 """Seconds a modal submission may take before we ack without the result (Slack allows 3)."""
 
@@ -88,6 +94,7 @@ class Handlers:
             UserRef(Platform.SLACK.value, team, user_id),
             response_url=body.get("response_url"),
             channel_id=body.get("channel_id"),
+            client=context.client,
         )
         with self.tracker.track():
             try:
@@ -96,7 +103,7 @@ class Handlers:
                 )
                 reply = await self.facade.handle(actor, text)
                 await self._present(actor, reply, where, body.get("trigger_id"), None)
-                await self._refresh_home_after(actor, text)
+                await self._refresh_home_after(actor, where, text)
             except Exception:
                 log.exception("the /pmadvice command failed")
                 await self._apologise(where)
@@ -116,6 +123,7 @@ class Handlers:
             UserRef(Platform.SLACK.value, team, user_id),
             response_url=body.get("response_url"),
             channel_id=channel,
+            client=context.client,
         )
         view: JsonDict | None = body.get("view")
         trigger = body.get("trigger_id")
@@ -125,11 +133,50 @@ class Handlers:
                 command = command_of(action)
                 actor = await self.directory.actor(team, user_id, name, command)
                 reply = await self.facade.handle(actor, command)
+                if view is None and where.response_url and reply.form is None:
+                    reply, where = await self._in_place(actor, command, reply, where)
                 await self._present(actor, reply, where, trigger, view)
-                await self._refresh_home_after(actor, command, force=_is_home(view))
+                await self._refresh_home_after(actor, where, command, force=_is_home(view))
             except Exception:
                 log.exception("a pmadvice button failed")
                 await self._apologise(where, view)
+
+    async def _in_place(
+        self, actor: Actor, command: str, reply: Reply, where: Where
+    ) -> tuple[Reply, Where]:
+        """ "Another answer" and votes replace the message the button sits in."""
+        parsed = c.parse(command)
+        if not replaces_message(parsed) or reply.is_error:
+            return reply, where
+        redraw = snippet_command(parsed)
+        if redraw is not None:
+            reply = after_vote(await self.facade.handle(actor, redraw), reply)
+        return reply, dataclasses.replace(where, replace_original=True)
+
+    # -- message shortcut ----------------------------------------------------------------------
+
+    async def suggest_from_message(self, body: JsonDict, context: AsyncBoltContext) -> None:
+        """ "Suggest as advice" on a message: the suggestion form, its text filled in."""
+        user = body.get("user") or {}
+        user_id = str(user.get("id") or context.user_id or "")
+        team = team_of(body, context)
+        text = str((body.get("message") or {}).get("text") or "")
+        where = Where(
+            UserRef(Platform.SLACK.value, team, user_id),
+            response_url=body.get("response_url"),
+            channel_id=(body.get("channel") or {}).get("id"),
+            client=context.client,
+        )
+        with self.tracker.track():
+            try:
+                actor = await self.directory.actor(team, user_id, str(user.get("name") or ""))
+                reply = await self.facade.handle(actor, SUGGEST)
+                if reply.form is not None:
+                    reply = dataclasses.replace(reply, form=prefilled(reply.form, text))
+                await self._present(actor, reply, where, body.get("trigger_id"), None)
+            except Exception:
+                log.exception("the suggest shortcut failed")
+                await self._apologise(where)
 
     # -- modals --------------------------------------------------------------------------------
 
@@ -159,7 +206,8 @@ class Handlers:
                     title="Still working on it",
                     body="This is taking longer than usual. I'll send you a message when it's done.",
                 )))  # fmt: skip
-                await self._finish_late(work, UserRef(Platform.SLACK.value, team, user_id))
+                user_ref = UserRef(Platform.SLACK.value, team, user_id)
+                await self._finish_late(work, user_ref, context.client)
                 return
             except Exception:
                 log.exception("a pmadvice form submission failed")
@@ -174,9 +222,14 @@ class Handlers:
                 await ack(response_action="errors", errors=block_errors(reply.errors, ids))
                 return
             await ack(response_action="update", view=reply_view(reply))
-            await self._publish_home(actor)
+            await self._publish_home(actor, context.client)
 
-    async def _finish_late(self, work: asyncio.Future[tuple[Actor, Reply]], user: UserRef) -> None:
+    async def _finish_late(
+        self,
+        work: asyncio.Future[tuple[Actor, Reply]],
+        user: UserRef,
+        client: AsyncWebClient | None,
+    ) -> None:
         try:
             actor, reply = await work
         except Exception:
@@ -184,7 +237,7 @@ class Handlers:
             await self.messenger.send(user, SORRY)
             return
         await self.messenger.send(user, reply)
-        await self._publish_home(actor)
+        await self._publish_home(actor, client)
 
     # -- App Home ------------------------------------------------------------------------------
 
@@ -196,24 +249,27 @@ class Handlers:
                 actor = await self.directory.actor(
                     team_of(body, context), str(event.get("user", ""))
                 )
-                await self._publish_home(actor)
+                await self._publish_home(actor, context.client)
             except Exception:
                 log.exception("could not publish App Home")
 
     def group_changed(self, event: JsonDict) -> None:
         self.directory.forget_group(str(event.get("subteam_id", "")))
 
-    async def _publish_home(self, actor: Actor) -> None:
+    async def _publish_home(self, actor: Actor, client: AsyncWebClient | None) -> None:
+        client = client or self.client
         try:
             view = await home_view(self.facade, actor)
-            await self.client.views_publish(user_id=actor.user.user_id, view=view)
+            await client.views_publish(user_id=actor.user.user_id, view=view)
         except SlackApiError as error:
             log.warning("views.publish failed: %s", describe(error))
 
-    async def _refresh_home_after(self, actor: Actor, command: str, force: bool = False) -> None:
+    async def _refresh_home_after(
+        self, actor: Actor, where: Where, command: str, force: bool = False
+    ) -> None:
         spec = c.spec_of(c.parse(command))
         if force or (spec is not None and spec.changes_home):
-            await self._publish_home(actor)
+            await self._publish_home(actor, where.client)
 
     # -- output --------------------------------------------------------------------------------
 
@@ -227,7 +283,11 @@ class Handlers:
         if view is not None and view.get("type") == "modal":
             await self._update_view(view, reply, where)
             return
-        if view is not None and trigger and await self._open_view(reply_view(reply), trigger, None):
+        if (
+            view is not None
+            and trigger
+            and await self._open_view(where, reply_view(reply), trigger, None)
+        ):
             return
         await self.delivery.reply(where, reply)
 
@@ -236,7 +296,7 @@ class Handlers:
     ) -> None:
         modal = form_view(form, self.facade.topics, reply.body,
                           {"command": form.command, "channel": where.channel_id or ""})  # fmt: skip
-        if await self._open_view(modal, trigger, view):
+        if await self._open_view(where, modal, trigger, view):
             return
         await self.delivery.reply(where, Reply(
             title=form.title,
@@ -244,15 +304,18 @@ class Handlers:
             buttons=(Button(f"Open: {form.title}", form.command),),
         ))  # fmt: skip
 
-    async def _open_view(self, modal: JsonDict, trigger: str | None, view: JsonDict | None) -> bool:
+    async def _open_view(
+        self, where: Where, modal: JsonDict, trigger: str | None, view: JsonDict | None
+    ) -> bool:
         """Open `modal`, pushed on top when the member is already in a modal."""
         if not trigger:
             return False
+        client = where.client or self.client
         try:
             if view is not None and view.get("type") == "modal":
-                await self.client.views_push(trigger_id=trigger, view=modal)
+                await client.views_push(trigger_id=trigger, view=modal)
             else:
-                await self.client.views_open(trigger_id=trigger, view=modal)
+                await client.views_open(trigger_id=trigger, view=modal)
         except SlackApiError as error:
             log.warning("could not open a modal: %s", describe(error))
             return False
@@ -260,7 +323,9 @@ class Handlers:
 
     async def _update_view(self, view: JsonDict, reply: Reply, where: Where) -> None:
         try:
-            await self.client.views_update(view_id=view.get("id"), view=reply_view(reply))
+            await (where.client or self.client).views_update(
+                view_id=view.get("id"), view=reply_view(reply)
+            )
         except SlackApiError as error:
             log.warning("views.update failed: %s", describe(error))
             await self.delivery.reply(where, reply)
@@ -273,6 +338,15 @@ class Handlers:
                 await self.delivery.reply(where, SORRY)
         except Exception:
             log.exception("could not even apologise")
+
+
+def prefilled(form: Form, text: str) -> Form:
+    """`form` with the shared message's text as its body, cut to fit the field."""
+    fields = tuple(
+        dataclasses.replace(f, initial=text[: f.max_length]) if f.name == BODY_FIELD else f
+        for f in form.fields
+    )
+    return dataclasses.replace(form, fields=fields)
 
 
 def command_of(action: JsonDict) -> str:
@@ -312,6 +386,10 @@ def register(app: AsyncApp, handlers: Handlers) -> None:
     async def on_home(body: JsonDict, event: JsonDict, context: AsyncBoltContext) -> None:
         await handlers.home_opened(body, event, context)
 
+    async def on_suggest_shortcut(ack: AsyncAck, body: JsonDict, context: AsyncBoltContext) -> None:
+        await ack()
+        await handlers.suggest_from_message(body, context)
+
     async def on_group_changed(event: JsonDict) -> None:
         handlers.group_changed(event)
 
@@ -321,6 +399,7 @@ def register(app: AsyncApp, handlers: Handlers) -> None:
     app.command(COMMAND)(on_command)
     app.action(re.compile("^" + re.escape(ACTION_PREFIX)))(on_action)
     app.view(FORM_CALLBACK)(on_form)
+    app.shortcut(SUGGEST_SHORTCUT)(on_suggest_shortcut)
     app.event("app_home_opened")(on_home)
     app.event("subteam_members_changed")(on_group_changed)
     app.error(on_error)

@@ -19,6 +19,7 @@ from bot.slack_adapter.errors import error_code
 from bot.slack_adapter.errors import retry_after as retry_after_of
 from bot.slack_adapter.errors import status as error_status
 from bot.slack_adapter.render import message
+from bot.slack_adapter.workspaces import SingleWorkspace, WorkspaceClients
 
 log = logging.getLogger(__name__)
 
@@ -63,13 +64,24 @@ SETUP_ERRORS = frozenset(
 
 
 class SlackMessenger:
-    """Implements `bot.core.ports.Messenger` with conversations.open + chat.postMessage."""
+    """Implements `bot.core.ports.Messenger` with chat.postMessage to the member's user id.
 
-    def __init__(self, client: AsyncWebClient, clock: Callable[[], float] = time.monotonic) -> None:
-        self._client = client
+    Slack delivers a message posted to a user id into the app's DM with that member (the
+    Messages tab), so no `conversations.open` (Tier 3, about 50 a minute) is needed: after a
+    restart, a cohort due at once goes out at chat.postMessage's pace instead of trickling
+    through conversations.open's. The DM channel id Slack answers with is remembered per
+    member, for reading the DM's history when a nudge interrupted by a crash is reconciled.
+    """
+
+    def __init__(
+        self,
+        clients: WorkspaceClients | AsyncWebClient,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._clients = SingleWorkspace(clients) if isinstance(clients, AsyncWebClient) else clients
         self._clock = clock
-        self._channels: OrderedDict[UserRef, str] = OrderedDict()
         self._blocked_until: dict[str, float] = {}
+        self._channels: OrderedDict[UserRef, str] = OrderedDict()
 
     async def send(self, user: UserRef, reply: Reply) -> SendOutcome:
         if user.platform != Platform.SLACK.value:
@@ -77,37 +89,32 @@ class SlackMessenger:
         wait = self._blocked_until.get(user.workspace, 0.0) - self._clock()
         if wait > 0:
             return SendOutcome.rate_limited(wait, "Slack asked us to slow down")
+        client = await self._clients.for_team(user.workspace)
+        if client is None:
+            return SendOutcome.permanent("the app is no longer installed in this workspace")
         try:
-            return await self._send(user, reply, retry_stale_channel=True)
+            response = await client.chat_postMessage(
+                channel=user.user_id, **message(reply), **_marker(reply)
+            )
         except SlackApiError as error:
             return self._classify(user, error)
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
             return SendOutcome.transient(f"network: {type(error).__name__}")
-
-    async def _send(self, user: UserRef, reply: Reply, retry_stale_channel: bool) -> SendOutcome:
-        cached = user in self._channels
-        channel = await self._dm_channel(user)
-        if channel is None:
-            return SendOutcome.transient("conversations.open returned no channel")
-        try:
-            response = await self._client.chat_postMessage(
-                channel=channel, **message(reply), **_marker(reply)
-            )
-        except SlackApiError as error:
-            if cached and retry_stale_channel and error_code(error) == "channel_not_found":
-                self._channels.pop(user, None)
-                return await self._send(user, reply, retry_stale_channel=False)
-            raise
+        channel = str(response.get("channel") or user.user_id)
+        self._remember(user, channel)
         return SendOutcome.sent(f"{channel}/{response.get('ts', '')}")
 
     async def find_sent(self, user: UserRef, key: str) -> str | None:
         """After a crash mid-send: is the DM carrying `key` (message metadata) among the
         conversation's latest messages? None when Slack cannot tell us (e.g. no im:history)."""
+        client = await self._clients.for_team(user.workspace)
+        if client is None:
+            return None
         try:
-            channel = await self._dm_channel(user)
+            channel = await self._dm_channel(client, user)
             if channel is None:
                 return None
-            response = await self._client.conversations_history(
+            response = await client.conversations_history(
                 channel=channel, limit=HISTORY_WINDOW, include_all_metadata=True
             )
         except SlackApiError as error:
@@ -121,19 +128,24 @@ class SlackMessenger:
                 return f"{channel}/{posted.get('ts', '')}"
         return ""
 
-    async def _dm_channel(self, user: UserRef) -> str | None:
+    async def _dm_channel(self, client: AsyncWebClient, user: UserRef) -> str | None:
+        """The DM's channel id, for reading its history: remembered from the last message
+        posted to the member, else (rarely: only to reconcile after a crash) opened."""
         channel = self._channels.get(user)
         if channel is not None:
-            self._channels.move_to_end(user)
             return channel
-        response = await self._client.conversations_open(users=user.user_id)
+        response = await client.conversations_open(users=user.user_id)
         channel = str((response.get("channel") or {}).get("id", ""))
         if not channel:
             return None
+        self._remember(user, channel)
+        return channel
+
+    def _remember(self, user: UserRef, channel: str) -> None:
         self._channels[user] = channel
+        self._channels.move_to_end(user)
         if len(self._channels) > DM_CACHE_SIZE:
             self._channels.popitem(last=False)
-        return channel
 
     def _classify(self, user: UserRef, error: SlackApiError) -> SendOutcome:
         status = error_status(error)
@@ -145,7 +157,6 @@ class SlackMessenger:
         if status >= 500:
             return SendOutcome.transient(f"Slack answered {status}")
         if code in PERMANENT_ERRORS:
-            self._channels.pop(user, None)
             return SendOutcome.permanent(code)
         if code in SETUP_ERRORS:
             log.error("Slack refused a DM because of our credentials or scopes: %s", code)

@@ -11,6 +11,7 @@ from typing import Any
 import aiohttp
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -18,15 +19,25 @@ from bot.core.models import Platform
 from bot.http_listener import HttpListener, ListenError
 from bot.logsafety import LogGuard
 from bot.runtime import PlatformContext, StartupError
+from bot.slack_adapter.conversations import Conversations, register_conversations
 from bot.slack_adapter.delivery import Delivery, TaskTracker
 from bot.slack_adapter.directory import Directory
 from bot.slack_adapter.errors import describe
+from bot.slack_adapter.installs import BOT_SCOPES, register_installation_events
 from bot.slack_adapter.listeners import Handlers, register
 from bot.slack_adapter.logs import log_guard
 from bot.slack_adapter.messenger import SlackMessenger
-from bot.slack_adapter.server import register_events
+from bot.slack_adapter.replay import EVENT_WINDOW, SeenOnce, retried_event_filter
+from bot.slack_adapter.server import INSTALL_PATH, REDIRECT_PATH, register_events
 from bot.slack_adapter.settings import SlackSettings, load_slack_settings
 from bot.slack_adapter.verification import RequestVerifier
+from bot.slack_adapter.workspaces import (
+    InstalledWorkspaces,
+    SingleWorkspace,
+    WorkspaceClients,
+    installation_store,
+    state_store,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +55,8 @@ BAD_TOKEN_ERRORS = {
 
 
 class SlackService:
-    """One Slack workspace connection: HTTP endpoint or Socket Mode, plus the DM messenger."""
+    """The Slack connection (HTTP endpoint or Socket Mode) and the DM messenger, for one
+    workspace (SLACK_BOT_TOKEN) or every workspace that installed the app (OAuth)."""
 
     platform = Platform.SLACK.value
 
@@ -175,42 +187,70 @@ async def build_service(runtime: PlatformContext, options: dict[str, Any]) -> Sl
     settings = load_slack_settings()
     http = bool(options.get("http", False))
     settings.require(http)
-    assert settings.bot_token is not None
     secrets = [
         s.get_secret_value()
-        for s in (settings.bot_token, settings.signing_secret, settings.app_token)
+        for s in (
+            settings.bot_token,
+            settings.signing_secret,
+            settings.app_token,
+            settings.client_secret,
+            settings.state_secret,
+        )
         if s is not None
     ]
     sdk_logger = logging.getLogger(LIBRARY_LOGGER)
     guard = log_guard(secrets)
     guard.install()  # before bolt copies the filters of the logger it is given
     client = AsyncWebClient(
-        token=settings.bot_token.get_secret_value(),
+        token=settings.bot_token.get_secret_value() if settings.bot_token else None,
         base_url=settings.api_url,
         timeout=API_TIMEOUT,
         logger=sdk_logger,
         retry_handlers=[],  # a 429 must reach the messenger, not be slept through
     )
-    await _check_token(client, settings)
-    # Bolt reads SLACK_BOT_TOKEN from the environment itself and then warns that the client's
-    # token wins; both are the same token here, so that warning is noise.
-    with _without(sdk_logger, "`token` will be unused"):
+    signing_secret = settings.signing_secret.get_secret_value() if settings.signing_secret else ""
+    clients: WorkspaceClients
+    if settings.distributed:
+        installed = InstalledWorkspaces(
+            installation_store(str(settings.client_id), runtime.engine), client
+        )
+        clients = installed
         bolt = AsyncApp(
             name="pmadvice",
             logger=sdk_logger,
             client=client,
-            signing_secret=settings.signing_secret.get_secret_value()
-            if settings.signing_secret
-            else "",
+            signing_secret=signing_secret,
             request_verification_enabled=http,
+            oauth_settings=oauth_settings(settings, installed, runtime),
         )
+    else:
+        await _check_token(client, settings)
+        clients = SingleWorkspace(client)
+        # Bolt reads SLACK_BOT_TOKEN from the environment itself and then warns that the
+        # client's token wins; both are the same token here, so that warning is noise.
+        with _without(sdk_logger, "`token` will be unused"):
+            bolt = AsyncApp(
+                name="pmadvice",
+                logger=sdk_logger,
+                client=client,
+                signing_secret=signing_secret,
+                request_verification_enabled=http,
+            )
     # The runtime's clock, so the messenger and the nudge engine agree on when Retry-After ends.
     guard.install()  # and again for the loggers bolt has just made
-    messenger = SlackMessenger(client, clock=lambda: runtime.clock.now().timestamp())
+    bolt.middleware(retried_event_filter(SeenOnce(EVENT_WINDOW)))
+    messenger = SlackMessenger(clients, clock=lambda: runtime.clock.now().timestamp())
     tracker = TaskTracker()
-    directory = Directory(client, frozenset(settings.moderator_ids), settings.moderator_group)
+    directory = Directory(
+        clients,
+        frozenset(settings.moderator_ids),
+        settings.moderator_group,
+        workspace_moderators=settings.workspace_moderators,
+    )
     delivery = Delivery(client, messenger, sdk_logger)
     register(bolt, Handlers(runtime.facade, client, directory, delivery, messenger, tracker))
+    register_installation_events(bolt, clients)
+    register_conversations(bolt, Conversations(runtime.facade, directory, tracker))
     return SlackService(
         settings=settings,
         http=http,
@@ -224,6 +264,24 @@ async def build_service(runtime: PlatformContext, options: dict[str, Any]) -> Sl
         sdk_logger=sdk_logger,
         log_guard=guard,
         listener=options.get("listener"),
+    )
+
+
+def oauth_settings(
+    settings: SlackSettings, installed: InstalledWorkspaces, runtime: PlatformContext
+) -> AsyncOAuthSettings:
+    assert settings.client_id is not None
+    assert settings.client_secret is not None
+    assert settings.state_secret is not None
+    return AsyncOAuthSettings(
+        client_id=settings.client_id,
+        client_secret=settings.client_secret.get_secret_value(),
+        scopes=list(BOT_SCOPES),
+        installation_store=installed.store,
+        state_store=state_store(settings.state_secret.get_secret_value(), runtime.engine),
+        install_path=INSTALL_PATH,
+        redirect_uri_path=REDIRECT_PATH,
+        install_page_rendering_enabled=False,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Annotated
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -14,6 +15,8 @@ from bot.settings import split_ids
 DEFAULT_API_URL = "https://slack.com/api/"
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 _GROUP_ID = re.compile(r"^S[A-Z0-9]{2,20}$")
+_TEAM_ID = re.compile(r"^[TE][A-Z0-9]{2,20}$")
+_CLIENT_ID = re.compile(r"^[0-9]{3,20}\.[0-9]{3,20}$")
 
 
 class SlackSettings(BaseSettings):
@@ -26,6 +29,13 @@ class SlackSettings(BaseSettings):
         default_factory=list, alias="PMADVICE_SLACK_MODERATOR_IDS"
     )
     moderator_group: str | None = Field(default=None, alias="PMADVICE_SLACK_MODERATOR_GROUP")
+    client_id: str | None = Field(default=None, alias="SLACK_CLIENT_ID")
+    client_secret: SecretStr | None = Field(default=None, alias="SLACK_CLIENT_SECRET")
+    state_secret: SecretStr | None = Field(default=None, alias="SLACK_STATE_SECRET")
+    workspace_moderators: Annotated[dict[str, frozenset[str]], NoDecode] = Field(
+        default_factory=dict, alias="PMADVICE_SLACK_WORKSPACE_MODERATORS"
+    )
+    """Per workspace, when the app is installed in several: `T0AAA=U01,S02;T0BBB=U03`."""
     api_url: str = Field(default=DEFAULT_API_URL, alias="PMADVICE_SLACK_API_URL")
     host: str = Field(default="0.0.0.0", alias="PMADVICE_SLACK_HOST")
 
@@ -90,6 +100,60 @@ class SlackSettings(BaseSettings):
             raise ValueError(f"{value[:30]!r} is not a user group id; they look like S0123ABCD")
         return value
 
+    @field_validator("client_id")
+    @classmethod
+    def _client_id(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not _CLIENT_ID.match(value):
+            raise ValueError(
+                "doesn't look like a Slack client id (digits, a dot, digits); copy it from "
+                "Basic Information > App Credentials > Client ID"
+            )
+        return value
+
+    @field_validator("client_secret", "state_secret")
+    @classmethod
+    def _oauth_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        secret = value.get_secret_value()
+        if secret != secret.strip() or not secret.isascii() or len(secret) < 16:
+            raise ValueError("must be at least 16 characters with no spaces")
+        return value
+
+    @field_validator("workspace_moderators", mode="before")
+    @classmethod
+    def _workspace_moderators(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        mapping: dict[str, frozenset[str]] = {}
+        for entry in value.split(";"):
+            if not entry.strip():
+                continue
+            team, equals, ids = entry.partition("=")
+            team = team.strip()
+            if not equals or not _TEAM_ID.match(team):
+                raise ValueError(
+                    f"{entry.strip()[:40]!r} is not TEAM=ids; write e.g. T0AAA=U01,S02;T0BBB=U03"
+                )
+            members = split_ids(ids)
+            assert isinstance(members, list)
+            for item in members:
+                if not (_USER_ID.match(item) or _GROUP_ID.match(item)):
+                    raise ValueError(
+                        f"{item[:30]!r} for {team} is neither a member id (U...) nor a user "
+                        "group id (S...)"
+                    )
+            mapping[team] = mapping.get(team, frozenset()) | frozenset(members)
+        return mapping
+
+    @property
+    def distributed(self) -> bool:
+        """Installed in many workspaces through OAuth, rather than one with SLACK_BOT_TOKEN."""
+        return self.client_id is not None
+
     @field_validator("api_url")
     @classmethod
     def _url(cls, value: str) -> str:
@@ -101,6 +165,16 @@ class SlackSettings(BaseSettings):
     def require(self, http: bool) -> None:
         """Check what this mode needs; raise StartupError naming each missing variable."""
         problems: list[str] = []
+        oauth = {
+            "SLACK_CLIENT_ID": self.client_id,
+            "SLACK_CLIENT_SECRET": self.client_secret,
+            "SLACK_STATE_SECRET": self.state_secret,
+        }
+        if any(value is not None for value in oauth.values()):
+            problems.extend(self._distribution_problems(oauth, http))
+            if problems:
+                raise StartupError("Slack configuration problem:\n  " + "\n  ".join(problems))
+            return
         if self.bot_token is None:
             problems.append(
                 "SLACK_BOT_TOKEN: is not set; copy the Bot User OAuth Token (xoxb-...) from "
@@ -118,6 +192,30 @@ class SlackSettings(BaseSettings):
             )
         if problems:
             raise StartupError("Slack configuration problem:\n  " + "\n  ".join(problems))
+
+    def _distribution_problems(self, oauth: Mapping[str, object], http: bool) -> list[str]:
+        problems = [
+            f"{name}: is required to install the app in several workspaces (set all three "
+            "of SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_STATE_SECRET, or none)"
+            for name, value in oauth.items()
+            if value is None
+        ]
+        if self.bot_token is not None:
+            problems.append(
+                "SLACK_BOT_TOKEN: leave it unset when SLACK_CLIENT_ID is set; each workspace's "
+                "token comes from its installation"
+            )
+        if not http:
+            problems.append(
+                "SLACK_CLIENT_ID: installing in several workspaces needs HTTP mode; run with "
+                "--http so Slack can reach /slack/install and /slack/oauth_redirect"
+            )
+        if self.signing_secret is None:
+            problems.append(
+                "SLACK_SIGNING_SECRET: is required with --http; copy it from Basic Information "
+                "> App Credentials"
+            )
+        return problems
 
 
 def _token_shape(value: SecretStr, prefix: str) -> bool:

@@ -49,6 +49,7 @@ from bot.core.ports import (
     DueSubscription,
     MaterialiseResult,
 )
+from bot.core.schedule import is_reminder_week
 from bot.storage.tables import DeliveryRow, SubscriptionRow, UserRow
 
 if TYPE_CHECKING:
@@ -94,6 +95,7 @@ def _due_subscriptions(now: datetime, limit: int) -> Query:
             SubscriptionRow.local_time,
             SubscriptionRow.timezone,
             SubscriptionRow.next_due_at,
+            SubscriptionRow.reminders,
             UserRow.platform,
             UserRow.workspace,
             UserRow.user_id.label("platform_user_id"),
@@ -113,6 +115,7 @@ def _due(row: Row[Any]) -> DueSubscription:
         local_time=row.local_time,
         timezone=row.timezone,
         next_due_at=row.next_due_at,
+        reminders=row.reminders,
     )
 
 
@@ -273,27 +276,29 @@ class SqlDeliveryRepository:
                         "updated_at": now,
                     }
                 )
-            if planned.deliver is not None:
-                values.append(
-                    base
-                    | {
-                        "week": planned.deliver.week,
-                        "due_at": planned.deliver.due_at,
-                        "status": DeliveryStatus.PENDING.value,
-                        "next_attempt_at": planned.deliver.due_at,
-                        "last_error": None,
-                        "updated_at": now,
-                    }
-                )
+            for sending in (planned.deliver, planned.remind):
+                if sending is not None:
+                    values.append(
+                        base
+                        | {
+                            "week": sending.week,
+                            "due_at": sending.due_at,
+                            "status": DeliveryStatus.PENDING.value,
+                            "next_attempt_at": sending.due_at,
+                            "last_error": None,
+                            "updated_at": now,
+                        }
+                    )
         statuses: list[str] = []
         if values:
             inserted = await conn.execute(
                 self._insert()
                 .on_conflict_do_nothing(index_elements=["user_id", "week"])
-                .returning(DeliveryRow.status),
+                .returning(DeliveryRow.status, DeliveryRow.week),
                 values,
             )
-            statuses = list(inserted.scalars())
+            # Mid-week reminders ride along; the counts are about weekly nudges.
+            statuses = [r.status for r in inserted if not is_reminder_week(r.week)]
         return MaterialiseResult(
             examined=len(rows),
             created=statuses.count(DeliveryStatus.PENDING.value),
@@ -336,6 +341,7 @@ class SqlDeliveryRepository:
                     UserRow.workspace,
                     UserRow.user_id,
                     SubscriptionRow.timezone,
+                    SubscriptionRow.reminders,
                     DeliveryRow.sending_since,
                 )
             )
@@ -504,6 +510,13 @@ class SqlDeliveryRepository:
             )
             return bool(result.rowcount == 1)
 
+    async def record_skipped(
+        self, claim: ClaimedDelivery, owner: str, reason: str, now: datetime
+    ) -> bool:
+        return await self._finish(
+            claim, owner, status=DeliveryStatus.SKIPPED.value, last_error=reason, updated_at=now
+        )
+
     async def cancel_pending(self, user: UserRef, now: datetime) -> int:
         member = select(UserRow.id).where(
             UserRow.platform == user.platform,
@@ -609,5 +622,6 @@ def _claimed(row: Row[Any], attempts: int) -> ClaimedDelivery:
         due_at=row.due_at,
         attempts=attempts,
         timezone=row.timezone,
+        reminders=row.reminders,
         interrupted=row.sending_since is not None,
     )

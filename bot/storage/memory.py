@@ -11,8 +11,12 @@ from datetime import datetime
 
 from bot.core.models import (
     AuditEntry,
+    DeliveryRecord,
+    Erasure,
     GapCount,
+    MemberData,
     NewSuggestion,
+    PauseSpan,
     ProgressEntry,
     SnippetRevision,
     Subscription,
@@ -20,6 +24,7 @@ from bot.core.models import (
     Suggestion,
     SuggestionStatus,
     UserRef,
+    VoteRecord,
     VoteTally,
 )
 from bot.core.ports import (
@@ -32,7 +37,9 @@ from bot.core.ports import (
     MaterialiseResult,
     Repositories,
 )
+from bot.core.schedule import is_reminder_week
 from bot.core.text import normalise_question
+from bot.storage.memory_web import FakeQuestionLog, FakeReports, FakeWebAccess
 
 UNANSWERED_TEXT_LIMIT = 500
 
@@ -40,6 +47,19 @@ UNANSWERED_TEXT_LIMIT = 500
 class FakeSubscriptions:
     def __init__(self) -> None:
         self.rows: dict[UserRef, Subscription] = {}
+        self.pause_rows: list[tuple[UserRef, PauseSpan]] = []
+
+    async def add_pause(self, user: UserRef, start: datetime, end: datetime) -> None:
+        self.pause_rows.append((user, PauseSpan(start, end)))
+
+    async def end_pause(self, user: UserRef, at: datetime) -> None:
+        self.pause_rows = [
+            (u, PauseSpan(p.start, at) if u == user and p.start <= at < p.end else p)
+            for u, p in self.pause_rows
+        ]
+
+    async def pauses(self, user: UserRef) -> list[PauseSpan]:
+        return sorted((p for u, p in self.pause_rows if u == user), key=lambda p: p.start)
 
     async def get(self, user: UserRef) -> Subscription | None:
         return self.rows.get(user)
@@ -98,13 +118,20 @@ class FakeRevisions:
             (r for r in self.rows if r.snippet_id == snippet_id), key=lambda r: r.revision
         )
 
-    async def add(self, revision: SnippetRevision, audit: AuditEntry) -> None:
-        if any(
-            r.snippet_id == revision.snippet_id and r.revision == revision.revision
-            for r in self.rows
-        ):
-            raise ConflictError(f"{revision.snippet_id} revision {revision.revision} exists")
-        self.rows.append(revision)
+    async def add(
+        self,
+        revision: SnippetRevision,
+        audit: AuditEntry,
+        snapshot: SnippetRevision | None = None,
+    ) -> None:
+        new = [r for r in (snapshot, revision) if r is not None]
+        for candidate in new:
+            if any(
+                r.snippet_id == candidate.snippet_id and r.revision == candidate.revision
+                for r in self.rows
+            ):
+                raise ConflictError(f"{candidate.snippet_id} revision {candidate.revision} exists")
+        self.rows.extend(new)
         self.audit.rows.append(audit)
 
 
@@ -122,6 +149,7 @@ class FakeSuggestions:
             topics=suggestion.topics,
             status=SuggestionStatus.PENDING,
             created_at=suggestion.created_at,
+            questions=suggestion.questions,
         )
         self.rows[stored.id] = stored
         return stored
@@ -168,11 +196,19 @@ class FakeSuggestions:
 class FakeFeedback:
     def __init__(self) -> None:
         self.votes: dict[tuple[UserRef, str], int] = {}
+        self.votes_at: dict[tuple[UserRef, str], tuple[int, datetime]] = {}
+        self.cast_at: dict[tuple[UserRef, str], datetime] = {}
 
     async def vote(self, user: UserRef, snippet_id: str, value: int, at: datetime) -> None:
         if value not in (1, -1):
             raise ValueError(f"a vote is +1 or -1, not {value}")
         self.votes[(user, snippet_id)] = value
+        self.votes_at[(user, snippet_id)] = (value, at)
+        self.cast_at[(user, snippet_id)] = at
+
+    def cast(self) -> list[tuple[str, int, datetime]]:
+        """(snippet id, value, when) of every vote as last cast."""
+        return [(sid, value, self.cast_at[(u, sid)]) for (u, sid), value in self.votes.items()]
 
     async def tallies(self) -> dict[str, VoteTally]:
         result: dict[str, VoteTally] = {}
@@ -212,18 +248,139 @@ class FakeUnanswered:
     async def count_since(self, since: datetime) -> int:
         return sum(1 for _, at in self.rows if at >= since)
 
+    async def purge(self, before: datetime) -> int:
+        kept = [(text, at) for text, at in self.rows if at >= before]
+        gone = len(self.rows) - len(kept)
+        self.rows = kept
+        return gone
+
+
+class FakeFlood:
+    def __init__(self) -> None:
+        self.counts: dict[tuple[UserRef, str], tuple[datetime, int]] = {}
+
+    async def take(self, user: UserRef, action: str, window_start: datetime) -> int:
+        start, count = self.counts.get((user, action), (window_start, 0))
+        if start != window_start:
+            count = 0
+        self.counts[(user, action)] = (window_start, count + 1)
+        return count + 1
+
+
+class FakeMembers:
+    """Reads and erases across the other fakes, as the SQL does across tables."""
+
+    def __init__(
+        self,
+        subscriptions: FakeSubscriptions,
+        progress: FakeProgress,
+        revisions: FakeRevisions,
+        suggestions: FakeSuggestions,
+        feedback: FakeFeedback,
+        flood: FakeFlood,
+    ) -> None:
+        self.subscriptions = subscriptions
+        self.progress = progress
+        self.revisions = revisions
+        self.suggestions = suggestions
+        self.feedback = feedback
+        self.flood = flood
+        self.deliveries: FakeDeliveries | None = None
+
+    async def collect(self, user: UserRef) -> MemberData:
+        deliveries = [] if self.deliveries is None else [
+            DeliveryRecord(r.week, r.status.value, r.due_at, r.sent_at, r.exercise_id)
+            for r in sorted(self.deliveries.rows.values(), key=lambda r: r.due_at)
+            if r.user == user
+        ]  # fmt: skip
+        return MemberData(
+            user=user,
+            first_seen=None,
+            subscription=self.subscriptions.rows.get(user),
+            pauses=tuple(await self.subscriptions.pauses(user)),
+            progress=tuple(await self.progress.list_for(user)),
+            deliveries=tuple(deliveries),
+            votes=tuple(
+                VoteRecord(snippet_id, value, at)
+                for (voter, snippet_id), (value, at) in self.feedback.votes_at.items()
+                if voter == user
+            ),
+            suggestions=tuple(s for s in self.suggestions.rows.values() if s.author == user),
+            revisions=tuple(r for r in self.revisions.rows if r.author == user),
+            audit=tuple(a for a in self.revisions.audit.rows if a.actor == user),
+        )
+
+    async def erase(self, user: UserRef, alias: UserRef) -> Erasure:
+        deleted = anonymised = 0
+        if self.subscriptions.rows.pop(user, None) is not None:
+            deleted += 1
+        before = len(self.subscriptions.pause_rows)
+        self.subscriptions.pause_rows = [
+            (u, p) for u, p in self.subscriptions.pause_rows if u != user
+        ]
+        deleted += before - len(self.subscriptions.pause_rows)
+        before = len(self.progress.rows)
+        self.progress.rows = [e for e in self.progress.rows if e.user != user]
+        deleted += before - len(self.progress.rows)
+        if self.deliveries is not None:
+            mine = [key for key, row in self.deliveries.rows.items() if row.user == user]
+            for key in mine:
+                del self.deliveries.rows[key]
+            deleted += len(mine)
+        known = bool(deleted) or any(k[0] == user for k in self.flood.counts)
+        known = known or any(k[0] == user for k in self.feedback.votes)
+        self.flood.counts = {k: v for k, v in self.flood.counts.items() if k[0] != user}
+        for voter, snippet_id in [k for k in self.feedback.votes if k[0] == user]:
+            self.feedback.votes[(alias, snippet_id)] = self.feedback.votes.pop((voter, snippet_id))
+            self.feedback.votes_at[(alias, snippet_id)] = self.feedback.votes_at.pop(
+                (voter, snippet_id)
+            )
+            anonymised += 1
+        for number, suggestion in list(self.suggestions.rows.items()):
+            changes: dict[str, object] = {}
+            if suggestion.author == user:
+                changes["author"] = alias
+            if suggestion.decided_by == user:
+                changes["decided_by"] = alias
+            if changes:
+                self.suggestions.rows[number] = dataclasses.replace(suggestion, **changes)  # type: ignore[arg-type]
+                anonymised += len(changes)
+        for index, revision in enumerate(self.revisions.rows):
+            if revision.author == user:
+                self.revisions.rows[index] = dataclasses.replace(revision, author=alias)
+                anonymised += 1
+        for index, entry in enumerate(self.revisions.audit.rows):
+            if entry.actor == user:
+                self.revisions.audit.rows[index] = dataclasses.replace(entry, actor=alias)
+                anonymised += 1
+        if known:
+            deleted += 1  # the member's own row, as the SQL has it
+        return Erasure(deleted=deleted, anonymised=anonymised)
+
 
 def fake_repositories() -> Repositories:
     audit = FakeAudit()
     revisions = FakeRevisions(audit)
+    subscriptions = FakeSubscriptions()
+    progress = FakeProgress()
+    suggestions = FakeSuggestions(revisions)
+    feedback = FakeFeedback()
+    flood = FakeFlood()
+    subscriptions, progress, feedback = FakeSubscriptions(), FakeProgress(), FakeFeedback()
+    questions = FakeQuestionLog()
     return Repositories(
-        subscriptions=FakeSubscriptions(),
-        progress=FakeProgress(),
+        subscriptions=subscriptions,
+        progress=progress,
         revisions=revisions,
-        suggestions=FakeSuggestions(revisions),
+        suggestions=suggestions,
         audit=audit,
-        feedback=FakeFeedback(),
+        feedback=feedback,
         unanswered=FakeUnanswered(),
+        flood=flood,
+        members=FakeMembers(subscriptions, progress, revisions, suggestions, feedback, flood),
+        questions=questions,
+        reports=FakeReports(questions, subscriptions, progress, feedback.cast),
+        web=FakeWebAccess(),
     )
 
 
@@ -280,6 +437,7 @@ class FakeDeliveries:
                 s.local_time,
                 s.timezone,
                 s.next_due_at,
+                s.reminders,
             )
             for s in due[:limit]
             if s.next_due_at is not None
@@ -304,13 +462,17 @@ class FakeDeliveries:
             weeks = [(w, DeliveryStatus.SKIPPED) for w in planned.skipped]
             if planned.deliver is not None:
                 weeks.append((planned.deliver, DeliveryStatus.PENDING))
+            if planned.remind is not None:
+                weeks.append((planned.remind, DeliveryStatus.PENDING))
             for week, status in weeks:
                 if any(r.user == item.user and r.week == week.week for r in self.rows.values()):
                     continue
-                row_id = len(self.rows) + 1
+                row_id = max(self.rows, default=0) + 1
                 self.rows[row_id] = FakeDelivery(
                     row_id, item.id, item.user, week.week, week.due_at, status, week.due_at
                 )
+                if is_reminder_week(week.week):
+                    continue
                 created += status == DeliveryStatus.PENDING
                 skipped += status == DeliveryStatus.SKIPPED
         return MaterialiseResult(len(due), created, skipped)
@@ -371,6 +533,7 @@ class FakeDeliveries:
                     row.due_at,
                     row.attempts,
                     self._subscription(row).timezone,
+                    self._subscription(row).reminders,
                     interrupted=interrupted,
                 )
             )
@@ -470,6 +633,15 @@ class FakeDeliveries:
                 next_due_at=None,
                 notice=pause_with_notice,
             )
+        return True
+
+    async def record_skipped(
+        self, claim: ClaimedDelivery, owner: str, reason: str, now: datetime
+    ) -> bool:
+        row = self._held(claim, owner)
+        if row is None:
+            return False
+        row.status, row.last_error = DeliveryStatus.SKIPPED, reason
         return True
 
     async def cancel_pending(self, user: UserRef, now: datetime) -> int:

@@ -10,21 +10,27 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, and_, case, func, select, update
+from sqlalchemy import ColumnElement, and_, case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.core.models import (
     AuditEntry,
+    DeliveryRecord,
+    Erasure,
     GapCount,
+    MemberData,
     NewSuggestion,
+    PauseSpan,
     ProgressEntry,
     ProgressStatus,
+    RevisionAction,
     SnippetRevision,
     Subscription,
     SubscriptionStatus,
     Suggestion,
     SuggestionStatus,
     UserRef,
+    VoteRecord,
     VoteTally,
 )
 from bot.core.ports import Clock, ConflictError, Repositories, SystemClock
@@ -33,7 +39,10 @@ from bot.storage.tables import (
     UNANSWERED_TEXT_LIMIT,
     AuditRow,
     Base,
+    DeliveryRow,
     FeedbackVoteRow,
+    FloodCounterRow,
+    PauseRow,
     ProgressRow,
     SnippetRevisionRow,
     SubscriptionRow,
@@ -41,6 +50,7 @@ from bot.storage.tables import (
     UnansweredQueryRow,
     UserRow,
 )
+from bot.storage.web import SqlQuestionLog, SqlReports, SqlWebAccess
 
 if TYPE_CHECKING:
     from sqlalchemy.dialects import postgresql, sqlite
@@ -116,6 +126,7 @@ class SqlSubscriptionRepository:
                 "paused_until": subscription.paused_until,
                 "next_due_at": subscription.next_due_at,
                 "notice": subscription.notice,
+                "reminders": subscription.reminders,
                 "created_at": subscription.created_at,
                 "updated_at": now,
             }
@@ -134,6 +145,30 @@ class SqlSubscriptionRepository:
             )
             return {SubscriptionStatus(status): count for status, count in rows}
 
+    async def add_pause(self, user: UserRef, start: datetime, end: datetime) -> None:
+        async with self._sessions.begin() as session:
+            user_pk = await _user_pk(session, user, start)
+            session.add(PauseRow(user_id=user_pk, start_at=start, end_at=end))
+
+    async def end_pause(self, user: UserRef, at: datetime) -> None:
+        mine = select(UserRow.id).where(_is_user(user)).scalar_subquery()
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(PauseRow)
+                .where(PauseRow.user_id == mine, PauseRow.end_at > at, PauseRow.start_at <= at)
+                .values(end_at=at)
+            )
+
+    async def pauses(self, user: UserRef) -> list[PauseSpan]:
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(PauseRow)
+                .join(UserRow)
+                .where(_is_user(user))
+                .order_by(PauseRow.start_at, PauseRow.id)
+            )
+            return [PauseSpan(row.start_at, row.end_at) for row in rows]
+
 
 def _subscription(row: SubscriptionRow, user: UserRef) -> Subscription:
     return Subscription(
@@ -146,6 +181,7 @@ def _subscription(row: SubscriptionRow, user: UserRef) -> Subscription:
         paused_until=row.paused_until,
         next_due_at=row.next_due_at,
         notice=row.notice,
+        reminders=row.reminders,
     )
 
 
@@ -220,6 +256,9 @@ async def _add_revision(session: AsyncSession, revision: SnippetRevision) -> Non
             author_workspace=revision.author.workspace,
             author_user_id=revision.author.user_id,
             at=revision.at,
+            action=revision.action.value,
+            base_hash=revision.base_hash,
+            note=revision.note,
         )
         .on_conflict_do_nothing(index_elements=["snippet_id", "revision"])
         .returning(SnippetRevisionRow.id)
@@ -254,6 +293,9 @@ def _revision(row: SnippetRevisionRow) -> SnippetRevision:
         author=UserRef(row.author_platform, row.author_workspace, row.author_user_id),
         at=row.at,
         source=row.source,
+        action=RevisionAction(row.action),
+        base_hash=row.base_hash,
+        note=row.note,
     )
 
 
@@ -292,8 +334,15 @@ class SqlRevisionRepository:
             )
             return [_revision(row) for row in rows]
 
-    async def add(self, revision: SnippetRevision, audit: AuditEntry) -> None:
+    async def add(
+        self,
+        revision: SnippetRevision,
+        audit: AuditEntry,
+        snapshot: SnippetRevision | None = None,
+    ) -> None:
         async with self._sessions.begin() as session:
+            if snapshot is not None:
+                await _add_revision(session, snapshot)
             await _add_revision(session, revision)
             _add_audit(session, audit)
 
@@ -310,6 +359,7 @@ class SqlSuggestionRepository:
             title=suggestion.title,
             body=suggestion.body,
             topics=list(suggestion.topics),
+            questions=list(suggestion.questions),
             status=SuggestionStatus.PENDING.value,
             created_at=suggestion.created_at,
         )
@@ -394,6 +444,7 @@ def _suggestion(row: SuggestionRow) -> Suggestion:
         title=row.title,
         body=row.body,
         topics=tuple(row.topics),
+        questions=tuple(row.questions or ()),
         status=SuggestionStatus(row.status),
         created_at=row.created_at,
         decided_by=decided_by,
@@ -501,6 +552,152 @@ class SqlUnansweredRepository:
             )
             return count or 0
 
+    async def purge(self, before: datetime) -> int:
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                delete(UnansweredQueryRow).where(UnansweredQueryRow.at < before)
+            )
+            return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+class SqlFloodRepository:
+    def __init__(self, sessions: Sessions) -> None:
+        self._sessions = sessions
+
+    async def take(self, user: UserRef, action: str, window_start: datetime) -> int:
+        async with self._sessions.begin() as session:
+            user_pk = await _user_pk(session, user, window_start)
+            await session.execute(
+                delete(FloodCounterRow).where(
+                    FloodCounterRow.user_id == user_pk,
+                    FloodCounterRow.action == action,
+                    FloodCounterRow.window_start < window_start,
+                )
+            )
+            # One atomic upsert decides, so two replicas never both take the last slot.
+            insert = _insert(session, FloodCounterRow).values(
+                user_id=user_pk, action=action, window_start=window_start, count=1
+            )
+            count = await session.scalar(
+                insert.on_conflict_do_update(
+                    index_elements=["user_id", "action", "window_start"],
+                    set_={"count": FloodCounterRow.count + 1},
+                ).returning(FloodCounterRow.count)
+            )
+            return int(count or 0)
+
+
+class SqlMemberRepository:
+    def __init__(self, sessions: Sessions) -> None:
+        self._sessions = sessions
+
+    async def collect(self, user: UserRef) -> MemberData:
+        async with self._sessions() as session:
+            row = await session.scalar(select(UserRow).where(_is_user(user)))
+            pk = row.id if row is not None else -1
+            subscription = await session.scalar(
+                select(SubscriptionRow).where(SubscriptionRow.user_id == pk)
+            )
+            pauses = await session.scalars(
+                select(PauseRow).where(PauseRow.user_id == pk).order_by(PauseRow.start_at)
+            )
+            progress = await session.scalars(
+                select(ProgressRow).where(ProgressRow.user_id == pk).order_by(ProgressRow.at)
+            )
+            deliveries = await session.scalars(
+                select(DeliveryRow).where(DeliveryRow.user_id == pk).order_by(DeliveryRow.due_at)
+            )
+            votes = await session.scalars(
+                select(FeedbackVoteRow)
+                .where(FeedbackVoteRow.user_id == pk)
+                .order_by(FeedbackVoteRow.at)
+            )
+            suggestions = await session.scalars(
+                select(SuggestionRow)
+                .where(*_authored(SuggestionRow, user))
+                .order_by(SuggestionRow.created_at, SuggestionRow.id)
+            )
+            revisions = await session.scalars(
+                select(SnippetRevisionRow)
+                .where(*_authored(SnippetRevisionRow, user))
+                .order_by(SnippetRevisionRow.at, SnippetRevisionRow.id)
+            )
+            audit = await session.scalars(
+                select(AuditRow)
+                .where(
+                    AuditRow.actor_platform == user.platform,
+                    AuditRow.actor_workspace == user.workspace,
+                    AuditRow.actor_user_id == user.user_id,
+                )
+                .order_by(AuditRow.at, AuditRow.id)
+            )
+            return MemberData(
+                user=user,
+                first_seen=row.created_at if row is not None else None,
+                subscription=None if subscription is None else _subscription(subscription, user),
+                pauses=tuple(PauseSpan(p.start_at, p.end_at) for p in pauses),
+                progress=tuple(_progress(p, user) for p in progress),
+                deliveries=tuple(
+                    DeliveryRecord(d.week, d.status, d.due_at, d.sent_at, d.exercise_id)
+                    for d in deliveries
+                ),
+                votes=tuple(VoteRecord(v.snippet_id, v.value, v.at) for v in votes),
+                suggestions=tuple(_suggestion(s) for s in suggestions),
+                revisions=tuple(_revision(r) for r in revisions),
+                audit=tuple(AuditEntry(user, a.action, a.target, a.at, a.detail) for a in audit),
+            )
+
+    async def erase(self, user: UserRef, alias: UserRef) -> Erasure:
+        async with self._sessions.begin() as session:
+            row = await session.scalar(select(UserRow).where(_is_user(user)))
+            anonymised = 0
+            deleted = 0
+            if row is not None:
+                # Votes move to a row of their own that names nobody, so tallies survive.
+                stand_in = await _user_pk(session, alias, row.created_at)
+                moved = await session.execute(
+                    update(FeedbackVoteRow)
+                    .where(FeedbackVoteRow.user_id == row.id)
+                    .values(user_id=stand_in)
+                )
+                anonymised += int(moved.rowcount)  # type: ignore[attr-defined]
+                owned: tuple[Any, ...] = (
+                    SubscriptionRow,
+                    PauseRow,
+                    ProgressRow,
+                    DeliveryRow,
+                    FloodCounterRow,
+                )
+                for table in owned:
+                    gone = await session.execute(delete(table).where(table.user_id == row.id))
+                    deleted += int(gone.rowcount)  # type: ignore[attr-defined]
+                await session.execute(delete(UserRow).where(UserRow.id == row.id))
+                deleted += 1
+            for model, prefix in (
+                (SuggestionRow, "author"),
+                (SuggestionRow, "decided_by"),
+                (SnippetRevisionRow, "author"),
+                (AuditRow, "actor"),
+            ):
+                columns = {
+                    f"{prefix}_platform": alias.platform,
+                    f"{prefix}_workspace": alias.workspace,
+                    f"{prefix}_user_id": alias.user_id,
+                }
+                changed = await session.execute(
+                    update(model).where(*_authored(model, user, prefix)).values(**columns)
+                )
+                anonymised += int(changed.rowcount)  # type: ignore[attr-defined]
+            return Erasure(deleted=deleted, anonymised=anonymised)
+
+
+def _authored(model: Any, user: UserRef, prefix: str = "author") -> list[ColumnElement[bool]]:
+    return [
+        getattr(model, f"{prefix}_platform") == user.platform,
+        getattr(model, f"{prefix}_workspace") == user.workspace,
+        getattr(model, f"{prefix}_user_id") == user.user_id,
+    ]
+
 
 def build_repositories(engine: AsyncEngine, clock: Clock | None = None) -> Repositories:
     """Every repository over one engine. The caller owns the engine and disposes of it."""
@@ -513,4 +710,9 @@ def build_repositories(engine: AsyncEngine, clock: Clock | None = None) -> Repos
         audit=SqlAuditRepository(sessions),
         feedback=SqlFeedbackRepository(sessions),
         unanswered=SqlUnansweredRepository(sessions),
+        flood=SqlFloodRepository(sessions),
+        members=SqlMemberRepository(sessions),
+        questions=SqlQuestionLog(sessions),
+        reports=SqlReports(sessions),
+        web=SqlWebAccess(sessions),
     )

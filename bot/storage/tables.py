@@ -1,9 +1,10 @@
 """The database schema as SQLAlchemy declarative models.
 
 Members are rows in `users`, referenced by foreign key from their own data (subscription,
-progress, votes, deliveries). Moderation records (revisions, suggestions, audit) keep the
-author's platform identity inline instead: they are an append-only history that must read
-the same even if a member's row is ever removed.
+pauses, progress, votes, deliveries, flood counters), so erasing a member is deleting one row.
+Moderation records (revisions, suggestions, audit) keep the author's platform identity inline
+instead: they are a history that must survive the member, so erasure rewrites those columns
+to an anonymous alias rather than deleting the rows.
 """
 
 from __future__ import annotations
@@ -134,8 +135,20 @@ class SubscriptionRow(Base):
     paused_until: Mapped[datetime | None]
     next_due_at: Mapped[datetime | None]
     notice: Mapped[str | None] = mapped_column(Text)
+    reminders: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class PauseRow(Base):
+    """A pause the member took: the weeks it covers count neither way for the streak."""
+
+    __tablename__ = "pauses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
 
 
 class ProgressRow(Base):
@@ -207,6 +220,10 @@ class SnippetRevisionRow(Base):
     author_workspace: Mapped[str] = mapped_column(String(ID))
     author_user_id: Mapped[str] = mapped_column(String(ID))
     at: Mapped[datetime]
+    action: Mapped[str] = mapped_column(String(16), server_default=text("'edit'"))
+    base_hash: Mapped[str | None] = mapped_column(String(ID))
+    """The content hash of the YAML version the revision was made over."""
+    note: Mapped[str] = mapped_column(Text, server_default=text("''"))
 
 
 class SuggestionRow(Base):
@@ -223,6 +240,7 @@ class SuggestionRow(Base):
     title: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
     topics: Mapped[list[str]] = mapped_column(JSON)
+    questions: Mapped[list[str]] = mapped_column(JSON, server_default=text("'[]'"))
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime]
     decided_by_platform: Mapped[str | None] = mapped_column(String(16))
@@ -247,6 +265,19 @@ class FeedbackVoteRow(Base):
     at: Mapped[datetime]
 
 
+class FloodCounterRow(Base):
+    """How often a member did one limited thing (suggest, vote, share) in one time window."""
+
+    __tablename__ = "flood_counters"
+    __table_args__ = (UniqueConstraint("user_id", "action", "window_start"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = _user_fk()
+    action: Mapped[str] = mapped_column(String(16))
+    window_start: Mapped[datetime]
+    count: Mapped[int] = mapped_column(Integer)
+
+
 class AuditRow(Base):
     __tablename__ = "audit_log"
     __table_args__ = (Index(None, "at"),)
@@ -262,7 +293,8 @@ class AuditRow(Base):
 
 
 class UnansweredQueryRow(Base):
-    """A question the bot had no answer for. Deliberately no user: gaps are anonymous."""
+    """A question the bot had no answer for. Deliberately no user: gaps are anonymous, and the
+    text is masked (tokens, e-mail addresses, phone numbers) before it is stored."""
 
     __tablename__ = "unanswered_queries"
     __table_args__ = (Index(None, "at"),)
@@ -271,3 +303,78 @@ class UnansweredQueryRow(Base):
     text: Mapped[str] = mapped_column(String(UNANSWERED_TEXT_LIMIT))
     normalised: Mapped[str] = mapped_column(String(NORMALISED_TEXT_LIMIT), index=True)
     at: Mapped[datetime]
+
+
+class QuestionLogRow(Base):
+    """One question asked in chat: answered (by which snippet) or declined. No text, no
+    member: the dashboard counts questions, it does not watch people."""
+
+    __tablename__ = "question_log"
+    __table_args__ = (Index(None, "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime]
+    answered: Mapped[bool] = mapped_column(Boolean)
+    snippet_id: Mapped[str | None] = mapped_column(String(ID))
+
+
+WEB_ROLES = ("moderator", "member")
+
+
+class WebLinkRow(Base):
+    """A one-time sign-in link; only the SHA-256 of its token is stored."""
+
+    __tablename__ = "web_links"
+    __table_args__ = (
+        CheckConstraint(_one_of("role", WEB_ROLES), name="role"),
+        Index(None, "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    workspace: Mapped[str] = mapped_column(String(ID))
+    user_id: Mapped[str] = mapped_column(String(ID))
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class WebSessionRow(Base):
+    """A signed-in browser; only the SHA-256 of its cookie's token is stored."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (
+        CheckConstraint(_one_of("role", WEB_ROLES), name="role"),
+        Index(None, "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    workspace: Mapped[str] = mapped_column(String(ID))
+    user_id: Mapped[str] = mapped_column(String(ID))
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class PortfolioRow(Base):
+    """A member's public portfolio page (only when the admin turns the feature on): the
+    unguessable address and which handed-in exercises it shows."""
+
+    __tablename__ = "portfolios"
+    __table_args__ = (UniqueConstraint("platform", "workspace", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(32), unique=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    workspace: Mapped[str] = mapped_column(String(ID))
+    user_id: Mapped[str] = mapped_column(String(ID))
+    items: Mapped[list[str]] = mapped_column(JSON)
+    """`<round>:<exercise id>` of each entry shown."""
+    updated_at: Mapped[datetime]
+
+
+from bot.storage import platform_tables as _platform_tables  # noqa: E402,F401  (registers them)

@@ -25,7 +25,7 @@ from tests.discord.fake_discord import (
     Where,
     component_data,
     interaction_payload,
-    modal_data,
+    modal_submit_data,
 )
 
 MOD_ROLE = 1_500_000_000_000_000_001
@@ -96,6 +96,10 @@ class Answer:
         return self.callback.type
 
     @property
+    def in_place(self) -> bool:
+        return self.callback.type == 7
+
+    @property
     def ephemeral(self) -> bool:
         return bool(self.message and self.message["flags"] & 64)
 
@@ -151,6 +155,8 @@ class Chat:
         message = None
         if callback.type in (4, 5):
             message = await self.fake.settled(interaction, within)
+        elif callback.type == 7:  # the message the button is on, as updated in place
+            message = payload.get("message")
         return Answer(interaction, callback, message)
 
     async def slash(self, sub: str, group: str = "pmadvice", **options: Any) -> Answer:
@@ -178,7 +184,7 @@ class Chat:
 
     async def submit(self, modal: dict[str, Any], values: dict[str, str]) -> Answer:
         return await self._answer(
-            interaction_payload(5, modal_data(modal["custom_id"], values), self.where)
+            interaction_payload(5, modal_submit_data(modal, values), self.where)
         )
 
 

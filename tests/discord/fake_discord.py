@@ -42,8 +42,10 @@ from tests.discord.fake_payloads import (  # noqa: F401  (re-exported for the te
     guild_channel,
     interaction_payload,
     member_payload,
-    modal_data,
+    modal_inputs,
+    modal_submit_data,
     now_iso,
+    shown_values,
     snowflake,
     user_payload,
 )
@@ -343,6 +345,7 @@ class FakeDiscord:
                 type=command.get("type", 1),
             )
             item.setdefault("options", [])
+            item.setdefault("description", "")  # context-menu commands come back with ""
             item.setdefault("nsfw", False)
             item.setdefault("default_member_permissions", None)
             if scope != "global":

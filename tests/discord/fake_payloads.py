@@ -150,9 +150,39 @@ def component_data(custom_id: str) -> dict[str, Any]:
     return {"custom_id": custom_id, "component_type": 2}
 
 
-def modal_data(custom_id: str, values: dict[str, str]) -> dict[str, Any]:
-    rows = [
-        {"type": 1, "components": [{"type": 4, "custom_id": name, "value": value}]}
-        for name, value in values.items()
-    ]
-    return {"custom_id": custom_id, "components": rows}
+def modal_inputs(modal: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A modal's inputs by custom id, whether in action rows or labels."""
+    found = {}
+    for row in modal.get("components") or []:
+        item = row["components"][0] if row.get("type") == 1 else row.get("component", {})
+        found[item["custom_id"]] = item
+    return found
+
+
+def shown_values(modal: dict[str, Any]) -> dict[str, str]:
+    """What a member sees filled in: text values, and a select's preselected options."""
+    values = {}
+    for name, item in modal_inputs(modal).items():
+        if item.get("type") == 3:
+            values[name] = ",".join(o["value"] for o in item["options"] if o.get("default"))
+        else:
+            values[name] = str(item.get("value") or "")
+    return values
+
+
+def modal_submit_data(modal: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
+    """A MODAL_SUBMIT's data for `modal` filled in with `values`: text inputs carry a value,
+    select menus the chosen option values (given comma-separated)."""
+    rows = []
+    for name, item in modal_inputs(modal).items():
+        if name not in values:
+            continue
+        if item.get("type") == 3:
+            chosen = [v.strip() for v in values[name].split(",") if v.strip()]
+            rows.append({"type": 18, "component": {"type": 3, "custom_id": name,
+                                                   "values": chosen}})  # fmt: skip
+        else:
+            rows.append(
+                {"type": 1, "components": [{"type": 4, "custom_id": name, "value": values[name]}]}
+            )
+    return {"custom_id": modal["custom_id"], "components": rows}

@@ -28,6 +28,11 @@ def validate_commands(commands: list[dict[str, Any]]) -> None:
     if len(set(names)) != len(names):
         raise SchemaError("duplicate command names")
     for command in commands:
+        if command.get("type", 1) in (2, 3):  # user and message context-menu commands
+            name = command.get("name")
+            _check(isinstance(name, str) and 1 <= len(name) <= 32, "bad context-menu name")
+            _check(not command.get("description"), "context-menu commands have no description")
+            continue
         _check_named(command, "command")
         if command.get("type", 1) == 1:
             _check_options(command.get("options", []), depth=0)
@@ -134,13 +139,32 @@ def validate_modal(data: dict[str, Any]) -> None:
     _check(1 <= len(rows) <= 5, "a modal needs 1-5 inputs")
     for row in rows:
         item = row["components"][0] if row.get("type") == 1 else row.get("component", {})
-        _check(item.get("type") == 4, "only text inputs here")
+        if row.get("type") == 18:
+            _check(1 <= len(row.get("label") or "") <= 45, "label text not 1-45")
+        if item.get("type") == 3:
+            _check(row.get("type") == 18, "a select in a modal must sit in a label")
+            validate_select(item)
+            continue
+        _check(item.get("type") == 4, "only text inputs and string selects here")
         if row.get("type") == 1:
             _check(1 <= len(item.get("label") or "") <= 45, "input label not 1-45")
         _check(len(item.get("placeholder") or "") <= 100, "placeholder over 100")
         _check(len(item.get("value") or "") <= 4000, "input value over 4000")
         limit = item.get("max_length", 4000)
         _check(1 <= limit <= 4000 and len(item.get("value") or "") <= limit, "bad max_length")
+
+
+def validate_select(item: dict[str, Any]) -> None:
+    options = item.get("options") or []
+    _check(1 <= len(options) <= 25, "a select needs 1-25 options")
+    for option in options:
+        _check(1 <= len(option.get("label") or "") <= 100, "option label not 1-100")
+        _check(1 <= len(option.get("value") or "") <= 100, "option value not 1-100")
+    low, high = item.get("min_values", 1), item.get("max_values", 1)
+    _check(0 <= low <= high <= len(options), "bad min_values/max_values")
+    defaults = [o for o in options if o.get("default")]
+    _check(len(defaults) <= high, "more defaults than max_values")
+    _check(len(item.get("placeholder") or "") <= 150, "placeholder over 150")
 
 
 def validate_choices(data: dict[str, Any]) -> None:

@@ -10,6 +10,8 @@ from tests.discord.fake_discord import (
     FakeDiscord,
     component_data,
     interaction_payload,
+    modal_inputs,
+    shown_values,
 )
 
 MEMBER_SUBCOMMANDS = {spec.name for spec in listed(Audience.MEMBER)}
@@ -22,7 +24,7 @@ def me(chat: Chat) -> UserRef:
 
 async def test_commands_are_synced_to_the_configured_guild(fake: FakeDiscord, service):
     synced = {c["name"]: c for c in fake.commands[str(GUILD_ID)]}
-    assert set(synced) == {"pmadvice", "pmadvice-mod"}
+    assert set(synced) == {"pmadvice", "pmadvice-mod", "Suggest as advice"}
     member = {o["name"] for o in synced["pmadvice"]["options"]}
     assert member == MEMBER_SUBCOMMANDS
     assert "global" not in fake.commands
@@ -75,10 +77,11 @@ async def test_ask_autocomplete_with_nothing_typed_offers_titles(chat: Chat):
 
 async def test_another_answer_button_shows_a_different_snippet(chat: Chat):
     first = await chat.slash("ask", question=QUESTION)
+    title = first.title
     second = await chat.press(first.message, "Another answer")
-    assert second.ephemeral
+    assert second.in_place  # the answer is swapped, not a second message
     assert second.title
-    assert second.title != first.title
+    assert second.title != title
 
 
 async def test_related_snippet_button_shows_it(chat: Chat):
@@ -90,10 +93,14 @@ async def test_related_snippet_button_shows_it(chat: Chat):
 
 async def test_votes_are_recorded_and_thanked(chat: Chat, runtime):
     first = await chat.slash("ask", question=QUESTION)
+    title = first.title
+    again = await chat.slash("ask", question=QUESTION)
     up = await chat.press(first.message, "👍 Helpful")
+    assert up.in_place
+    assert up.title == title  # the snippet stays on screen, the vote buttons go
     assert "Glad it helped" in up.text()
-    assert up.ephemeral
-    down = await chat.as_(user_id=2).press(first.message, "👎 Not helpful")
+    assert "👍 Helpful" not in up.buttons()
+    down = await chat.as_(user_id=2).press(again.message, "👎 Not helpful")
     assert "Suggest a snippet" in down.buttons()
     tallies = await runtime.repositories.feedback.tallies()
     assert sum(t.up for t in tallies.values()) == 1
@@ -221,10 +228,12 @@ async def test_suggest_opens_a_modal_and_a_good_submission_is_queued(chat: Chat,
     form = opened.modal
     assert form["custom_id"] == "pmform:suggest"
     assert len(form["title"]) <= 45
-    inputs = [row["components"][0] for row in form["components"]]
-    assert [i["custom_id"] for i in inputs] == ["title", "body", "topics", "questions"]
-    topics = inputs[2]
-    assert topics["placeholder"].startswith("Comma-separated: ")
+    inputs = modal_inputs(form)
+    assert list(inputs) == ["title", "body", "topics", "questions"]
+    topics = inputs["topics"]
+    assert topics["type"] == 3  # a select menu of the topics, not typed slugs
+    assert {o["value"] for o in topics["options"]} == {t.slug for t in runtime.knowledge.topics}
+    assert topics["max_values"] == 4
     slug = runtime.knowledge.topics[0].slug
     body = (
         "Write one page on a process you fixed: the problem, who felt it, what you tried, what "
@@ -241,15 +250,12 @@ async def test_suggest_opens_a_modal_and_a_good_submission_is_queued(chat: Chat,
 
 async def test_a_bad_submission_explains_and_reopens_with_what_was_typed(chat: Chat):
     opened = await chat.slash("suggest")
-    typed = {"title": "Hi", "body": "too short", "topics": "nonsense", "questions": ""}
+    typed = {"title": "Hi", "body": "too short", "topics": "", "questions": ""}
     sent = await chat.submit(opened.modal, typed)
     assert sent.title == "Almost there"
     assert "Edit and send again" in sent.buttons()
     reopened = await chat.press(sent.message, "Edit and send again")
-    values = {
-        row["components"][0]["custom_id"]: row["components"][0].get("value")
-        for row in reopened.modal["components"]
-    }
+    values = shown_values(reopened.modal)
     assert values["title"] == "Hi"
     assert values["body"] == "too short"
 

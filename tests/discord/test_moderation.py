@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import discord
-import yaml
 
 from tests.discord.conftest import MOD_ROLE, Chat, started
-from tests.discord.fake_discord import GUILD_ID, FakeDiscord
+from tests.discord.fake_discord import GUILD_ID, FakeDiscord, shown_values
 
 GOOD_BODY = (
     "Before an interview, write down three decisions you made in operations where you chose "
@@ -35,9 +34,12 @@ async def test_moderator_group_is_hidden_by_default_and_guild_only(fake: FakeDis
         "review",
         "approve",
         "reject",
+        "history",
+        "revert",
         "gaps",
         "stats",
         "export",
+        "dashboard",
     }
 
 
@@ -87,13 +89,10 @@ async def test_edit_autocompletes_ids_and_opens_a_prefilled_modal(moderator: Cha
     choices = await moderator.complete("edit", "snippet", snippet.id[:6], group="pmadvice-mod")
     assert snippet.id in [c["value"] for c in choices]
     opened = await moderator.slash("edit", group="pmadvice-mod", snippet=snippet.id)
-    inputs = {
-        row["components"][0]["custom_id"]: row["components"][0]
-        for row in opened.modal["components"]
-    }
-    assert inputs["title"]["value"] == snippet.title
+    values = shown_values(opened.modal)
+    assert values["title"] == snippet.title
+    assert values["topics"].split(",")[0] in snippet.topics
     assert opened.modal["custom_id"] == f"pmform:edit {snippet.id}"
-    values = {name: item.get("value", "") for name, item in inputs.items()}
     values["title"] = "A sharper title for this snippet"
     saved = await moderator.submit(opened.modal, values)
     assert saved.title == "Snippet updated"
@@ -227,10 +226,12 @@ async def test_export_uploads_the_yaml_file(moderator: Chat, runtime, fake: Fake
     assert empty.title == "Nothing to export"
     await moderator.slash("retire", group="pmadvice-mod", snippet=runtime.knowledge.snippets[2].id)
     exported = await moderator.slash("export", group="pmadvice-mod")
-    assert exported.title == "Chat changes as YAML"
+    assert exported.title == "Chat changes as a patch"
     [attachment] = exported.message["attachments"]
-    assert attachment["filename"] == "community.yaml"
-    assert yaml.safe_load(fake.files[attachment["id"]].decode())
+    assert attachment["filename"] == "chat-changes.patch"
+    patch = fake.files[attachment["id"]].decode()
+    assert patch.startswith("diff --git a/knowledge/snippets/")
+    assert f"-  - id: {runtime.knowledge.snippets[2].id}" in patch
 
 
 async def test_moderation_in_a_dm_is_refused_unless_listed(chat: Chat):

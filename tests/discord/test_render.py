@@ -225,8 +225,20 @@ def _form(fields: int) -> Form:
     )
 
 
+def test_topics_are_a_select_menu_when_they_fit_in_one():
+    titles = {f"topic-{n}": f"Topic number {n}" for n in range(25)}
+    built = modal(_form(3), CommandKeys(), titles, values={"f2": "topic-3,topic-7"})
+    label = built.to_dict()["components"][2]
+    assert label["type"] == 18
+    select = label["component"]
+    assert select["type"] == 3
+    assert len(select["options"]) == 25
+    assert [o["value"] for o in select["options"] if o.get("default")] == ["topic-3", "topic-7"]
+    assert select["max_values"] == 4
+
+
 def test_modals_fit_discord_limits():
-    slugs = [f"topic-number-{n}" for n in range(20)]
+    slugs = [f"topic-number-{n}" for n in range(30)]  # too many for one select: typed instead
     built = modal(_form(7), CommandKeys(), slugs, values={"f1": "typed before"})
     payload = built.to_dict()
     assert len(payload["title"]) <= 45

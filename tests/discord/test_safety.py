@@ -147,3 +147,23 @@ async def test_a_rejected_token_fails_start_up_without_showing_it(
         await started(runtime)
     assert wrong not in str(raised.value)
     assert wrong not in caplog.text
+
+
+async def test_a_masked_link_in_a_suggestion_shows_its_real_target_to_moderators(
+    chat: Chat, moderator: Chat, fake: FakeDiscord, runtime
+):
+    form = (await chat.slash("suggest")).modal
+    body = (
+        "Keep a one-page record of each process you fixed, who felt the problem, what you "
+        "tried and what moved for them: the template I use is at "
+        "[docs.google.com](http://evil.example/phish) and it takes about ten minutes a week."
+    )
+    slug = runtime.knowledge.topics[0].slug
+    sent = await chat.submit(
+        form, {"title": "Keep a wins record", "body": body, "topics": slug, "questions": ""}
+    )
+    assert sent.title == "Thanks, suggestion received"
+    queue = await moderator.slash("review", group="pmadvice-mod")
+    shown = queue.text()
+    assert "docs.google.com (http://evil.example/phish)" in shown
+    assert "](" not in shown

@@ -121,7 +121,7 @@ async def test_start_points_discord_py_at_the_configured_urls_and_returns_when_r
     assert fake.identifies == 1
     paths = [r.path for r in fake.requests]
     assert paths[:2] == ["/users/@me", "/oauth2/applications/@me"]
-    assert "/gateway/bot" not in paths  # a plain Client goes straight to DEFAULT_GATEWAY
+    assert "/gateway/bot" in paths  # how many shards Discord wants; DEFAULT_GATEWAY is used
     assert any(r.method == "PUT" and str(GUILD_ID) in r.path for r in fake.requests)
 
 
@@ -131,7 +131,11 @@ async def test_without_guild_ids_commands_are_synced_globally(
     monkeypatch.delenv("DISCORD_GUILD_IDS")
     service = await started(runtime)
     try:
-        assert {c["name"] for c in fake.commands["global"]} == {"pmadvice", "pmadvice-mod"}
+        assert {c["name"] for c in fake.commands["global"]} == {
+            "pmadvice",
+            "pmadvice-mod",
+            "Suggest as advice",
+        }
         answer = await Chat(fake).slash("help")
         assert answer.title == "How to use pmadvice"
     finally:

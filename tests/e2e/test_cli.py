@@ -1,13 +1,18 @@
 """The `pmadvice` command as a user runs it: console, search, db, knowledge."""
 
+import difflib
 import io
 import json
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
+from bot.catalog import load_knowledge
 from bot.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -175,3 +180,44 @@ def test_a_warm_cache_answers_the_same_without_parsing_yaml(tmp_path):
         "index",
         "knowledge",
     ]
+
+
+def test_server_export_writes_minimal_yaml_that_passes_the_check(env, monkeypatch, capsys):
+    body = " ".join(["Write down who used the process and what changed for them."] * 4)
+    shipped = load_knowledge(ROOT / "knowledge")
+    target = next(s for s in shipped.snippets if "networking" in s.topics)
+    script = f"edit {target.id} A new title for this one | {body} | networking\nretire {shipped.snippets[0].id}\n"
+    code, out, _ = run(monkeypatch, capsys, ["console", "--mod"], script)
+    assert code == 0
+    assert "Snippet updated" in out
+
+    copy = env / "kb"
+    code, out, err = run(monkeypatch, capsys, ["knowledge", "export", "--out", str(copy)])
+    assert code == 0, err
+    assert out.count("wrote ") == 2
+    monkeypatch.setenv("PMADVICE_KNOWLEDGE_DIR", str(copy))
+    code, out, err = run(monkeypatch, capsys, ["knowledge", "check"])
+    assert code == 0, err
+    after = {s.id: s for s in load_knowledge(copy).snippets}
+    assert after[target.id].title == "A new title for this one"
+    assert shipped.snippets[0].id not in after
+    # Every changed line lies inside the retired entry or the edited one.
+    touched = set()
+    for path in (ROOT / "knowledge" / "snippets").glob("*.yaml"):
+        before = path.read_text(encoding="utf-8").splitlines()
+        written = (copy / "snippets" / path.name).read_text(encoding="utf-8").splitlines()
+        for hunk in difflib.SequenceMatcher(a=before, b=written, autojunk=False).get_opcodes():
+            tag, i1, i2, _, _ = hunk
+            if tag == "insert":
+                touched.add(_entry_at(before, i1 - 1))
+            elif tag != "equal":
+                touched.update({_entry_at(before, i1), _entry_at(before, i2 - 1)})
+    assert touched == {target.id, shipped.snippets[0].id}
+
+
+def _entry_at(lines, index):
+    """The id of the snippet entry that line `index` belongs to."""
+    for line in reversed(lines[: index + 1]):
+        if line.startswith("  - id: "):
+            return line.removeprefix("  - id: ").strip()
+    return None

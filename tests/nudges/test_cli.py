@@ -48,6 +48,7 @@ def seed(url: str, missed: dict[str, timedelta]) -> None:
                     status=SubscriptionStatus.ACTIVE,
                     created_at=due - timedelta(weeks=4),
                     next_due_at=due,
+                    reminders=False,  # only the weekly nudges are counted here
                 )
             )
         await engine.dispose()

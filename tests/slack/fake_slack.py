@@ -10,6 +10,7 @@ wakes on every new record instead of sleeping.
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
 import secrets
@@ -81,7 +82,22 @@ class FakeSlack:
     invalid: list[tuple[str, list[str]]] = field(default_factory=list)
     """Every payload the fake rejected as Slack would, with the reasons; tests expect none."""
 
+    installs: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """OAuth codes Slack would hand out: code -> (team id, bot token)."""
+    team_tokens: dict[str, str] = field(default_factory=dict)
+    """Bot tokens issued by oauth.v2.access: token -> team id."""
+    client_id: str = ""
+    client_secret: str = ""
+
+    limits: dict[str, tuple[int, float]] = field(default_factory=dict)
+    """Per-method rate limits Slack enforces: method -> (calls, per seconds); chat.postMessage
+    is limited per channel, every other method per workspace."""
+    clock: Callable[[], float] = time.monotonic
+    """The time the limits are measured in (a benchmark may run on simulated time)."""
+
     def __post_init__(self) -> None:
+        self._windows: dict[tuple[str, str], deque[float]] = {}
+        self.rate_limited_answers = 0
         self._failures: dict[str, deque[Failure]] = {}
         self._hook_failures: deque[Failure] = deque()
         self._changed = asyncio.Condition()
@@ -90,6 +106,7 @@ class FakeSlack:
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.connections_opened = 0
+        self._token: str | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -208,6 +225,13 @@ class FakeSlack:
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else params.get("token")
         await self._record(Call(method, params, token))
 
+        limited = self._over_limit(method, params)
+        if limited is not None:
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(limited)},
+            )
         queued = self._failures.get(method)
         if queued:
             failure = queued.popleft()
@@ -224,16 +248,38 @@ class FakeSlack:
                 {"ok": False, "error": failure.error}, status=failure.status, headers=headers
             )
 
-        expected = self.app_token if method == "apps.connections.open" else self.bot_token
-        if token != expected:
+        if method == "oauth.v2.access":
+            return web.json_response(self._oauth_access(request, params))
+        if method == "apps.connections.open":
+            valid = token == self.app_token
+        else:
+            valid = token == self.bot_token or token in self.team_tokens
+        if not valid:
             return web.json_response({"ok": False, "error": "invalid_auth"})
         handler = getattr(self, "_m_" + method.replace(".", "_"), None)
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"}, status=404)
+        self._token = token
         body: dict[str, Any] = await handler(params)
         if not body.get("ok", True):
             return web.json_response(body)
         return web.json_response({"ok": True, **body})
+
+    def _over_limit(self, method: str, params: dict[str, Any]) -> int | None:
+        """Seconds to wait when this call is over its method's limit, else None (and counted)."""
+        if method not in self.limits:
+            return None
+        calls, per = self.limits[method]
+        scope = str(params.get("channel", "")) if method == "chat.postMessage" else ""
+        window = self._windows.setdefault((method, scope), deque())
+        now = self.clock()
+        while window and now - window[0] >= per:
+            window.popleft()
+        if len(window) >= calls:
+            self.rate_limited_answers += 1
+            return max(1, int(per - (now - window[0]) + 0.999))
+        window.append(now)
+        return None
 
     def _ts(self) -> str:
         return f"1772442000.{next(self._ids):06d}"
@@ -245,12 +291,39 @@ class FakeSlack:
             return {"ok": False, "error": "invalid_blocks", "errors": problems}
         return None
 
+    def grant(self, code: str, team_id: str, token: str) -> None:
+        """Make `code` the one Slack's authorize page would hand back for `team_id`."""
+        self.installs[code] = (team_id, token)
+
+    def _oauth_access(self, request: web.Request, params: dict[str, Any]) -> dict[str, Any]:
+        pair = f"{self.client_id}:{self.client_secret}".encode()
+        expected = "Basic " + base64.b64encode(pair).decode()
+        if request.headers.get("Authorization") != expected:
+            return {"ok": False, "error": "invalid_client_id"}
+        granted = self.installs.pop(str(params.get("code", "")), None)
+        if granted is None:
+            return {"ok": False, "error": "invalid_code"}
+        team_id, token = granted
+        self.team_tokens[token] = team_id
+        return {
+            "ok": True,
+            "app_id": APP_ID,
+            "authed_user": {"id": "U0INSTALL1"},
+            "scope": "commands,chat:write,im:write,users:read,usergroups:read",
+            "token_type": "bot",
+            "access_token": token,
+            "bot_user_id": BOT_USER_ID,
+            "team": {"id": team_id, "name": f"Workspace {team_id}"},
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
+
     async def _m_auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
         return {
             "url": "https://fake-workspace.slack.com/",
             "team": "Fake Workspace",
             "user": "pmadvice",
-            "team_id": TEAM_ID,
+            "team_id": self.team_tokens.get(self._token or "", TEAM_ID),
             "user_id": BOT_USER_ID,
             "bot_id": BOT_ID,
             "is_enterprise_install": False,
@@ -267,6 +340,12 @@ class FakeSlack:
         invalid = self._check_message("chat.postMessage", params)
         if invalid:
             return invalid
+        channel = str(params.get("channel", ""))
+        if channel[:1] in {"U", "W"}:  # a user id: Slack posts into the app's DM with them
+            profile = self.users.get(channel)
+            if profile is not None and profile.deleted:
+                return {"ok": False, "error": "user_disabled"}
+            channel = "D" + channel[1:]
         ts = self._ts()
         posted: dict[str, Any] = {
             "type": "message",
@@ -282,8 +361,8 @@ class FakeSlack:
             metadata = json.loads(metadata)
         if metadata:
             posted["metadata"] = metadata
-        self.history.setdefault(str(params.get("channel")), []).append(posted)
-        return {"channel": params.get("channel"), "ts": ts, "message": posted}
+        self.history.setdefault(channel, []).append(posted)
+        return {"channel": channel, "ts": ts, "message": posted}
 
     async def _m_conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
         """Newest first; metadata only with include_all_metadata, as Slack does."""

@@ -349,3 +349,30 @@ def _select_in(
                     "selected_option": option,
                 }
     return None
+
+
+def message_event(member: Member, text: str, kind: str, channel: str) -> dict[str, Any]:
+    """An Events API envelope for a message: `app_mention` in a channel or `message` in a DM."""
+    ts = f"{time.time():.6f}"
+    event: dict[str, Any] = {
+        "type": kind,
+        "user": member.user_id,
+        "text": text,
+        "ts": ts,
+        "channel": channel,
+        "event_ts": ts,
+        "team": member.team,
+    }
+    if kind == "message":
+        event["channel_type"] = "im"
+    return {
+        "token": "deprecated-verification-token",
+        "team_id": member.team,
+        "api_app_id": APP_ID,
+        "event": event,
+        "type": "event_callback",
+        "event_id": "Ev" + secrets.token_hex(5).upper(),
+        "event_time": int(time.time()),
+        "authorizations": [{"enterprise_id": None, "team_id": member.team,
+                            "user_id": "U0BOT0001", "is_bot": True}],
+    }  # fmt: skip

@@ -47,8 +47,13 @@ async def test_answer_buttons_related_another_votes_and_share(
 
     another = await member.click(answer, "Another answer")
     assert f"id: {first_id}" not in shown(another)
+    assert another.message["replace_original"] is True  # the answer is swapped in place
 
-    await member.click(answer, "👍 Helpful")
+    liked = await member.click(answer, "👍 Helpful")
+    assert liked.message["replace_original"] is True
+    assert f"id: {first_id}" in shown(liked)  # the snippet stays on screen
+    assert "Thanks! Glad it helped" in shown(liked)
+    assert "👍 Helpful" not in liked.buttons()
     disliked = await member.click(answer, "👎 Not helpful")
     assert "Suggest a snippet" in disliked.buttons()
     tallies = await runtime.repositories.feedback.tallies()
@@ -100,9 +105,7 @@ async def test_review_approve_tells_the_suggester_by_dm(
     assert "Review queue (1 waiting)" in shown(queue)
     approved = await moderator.click(queue, "Approve #1")
     assert "is live as" in shown(approved)
-    dm = await fake.wait_call(
-        "chat.postMessage", lambda c: c.params["channel"] == "D" + member.user_id[1:]
-    )
+    dm = await fake.wait_call("chat.postMessage", lambda c: c.params["channel"] == member.user_id)
     assert "Your suggestion was published" in dm.params["text"]
     assert "Nothing waiting" in shown(await moderator.click(approved, "Next"))
 
@@ -132,9 +135,7 @@ async def test_review_reject_asks_for_a_reason_then_tells_the_suggester(
     done = await moderator.submit(view, {"reason": "We cover this in product-teardown-structure."})
     assert done.json()["response_action"] == "update"
     assert "declined" in section_text(done.json()["view"]["blocks"])
-    dm = await fake.wait_call(
-        "chat.postMessage", lambda c: c.params["channel"] == "D" + member.user_id[1:]
-    )
+    dm = await fake.wait_call("chat.postMessage", lambda c: c.params["channel"] == member.user_id)
     assert "We cover this in product-teardown-structure." in dm.params["text"]
     assert await runtime.repositories.suggestions.count_pending() == 0
 

@@ -245,7 +245,7 @@ async def test_when_the_channel_refuses_too_the_answer_comes_by_dm(
     fake.fail("chat.postEphemeral", "not_in_channel")
     await member.send("help")
     call = await fake.wait_call("chat.postMessage")
-    assert call.params["channel"] == "D" + member.user_id[1:]
+    assert call.params["channel"] == member.user_id
 
 
 async def test_a_core_crash_becomes_a_kind_message_without_a_trace(

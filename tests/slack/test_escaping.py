@@ -54,7 +54,7 @@ async def test_a_moderators_reject_reason_is_escaped_in_the_dm(
         view, {"title": "Lead with the outcome", "body": BODY, "topics": ["portfolio"]}
     )
     await moderator.ask(f"reject 1 duplicate of {mention} see the guide")
-    dm = await fake.wait_call("chat.postMessage", lambda c: c.params["channel"] == "D0MEMBER01")
+    dm = await fake.wait_call("chat.postMessage", lambda c: c.params["channel"] == "U0MEMBER01")
     assert escaped(mention) in dm.params["text"]
     assert escaped(mention) in section_text(dm.params["blocks"])
 

@@ -1,8 +1,9 @@
-"""DMs for nudges: sent, cached DM channels, 429 per workspace, permanent and transient failures."""
+"""DMs for nudges: sent to the user id, 429 per workspace, permanent and transient failures."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
@@ -57,7 +58,7 @@ def messenger(client: AsyncWebClient, mono: Monotonic) -> SlackMessenger:
     return SlackMessenger(client, clock=mono)
 
 
-async def test_a_dm_is_sent_with_buttons_and_the_channel_is_cached(
+async def test_a_dm_is_posted_to_the_user_id_without_opening_a_conversation(
     messenger: SlackMessenger, fake: FakeSlack
 ) -> None:
     first = await messenger.send(ADA, NUDGE)
@@ -65,9 +66,9 @@ async def test_a_dm_is_sent_with_buttons_and_the_channel_is_cached(
     assert first.status == second.status == SendStatus.SENT
     assert first.message_id is not None
     assert first.message_id.startswith("D0MEMBER01/")
-    assert len(fake.called("conversations.open")) == 1
+    assert fake.called("conversations.open") == []
     post = fake.called("chat.postMessage")[0].params
-    assert post["channel"] == "D0MEMBER01"
+    assert post["channel"] == "U0MEMBER01"
     assert "&lt;!here&gt;" in post["text"]
     values = [e["value"] for b in post["blocks"] if b["type"] == "actions" for e in b["elements"]]
     assert values == ["done", "skip", "pause 1"]
@@ -92,25 +93,16 @@ async def test_429_is_reported_and_honoured_for_that_workspace_only(
     assert (await messenger.send(BOB, NUDGE)).status == SendStatus.SENT
 
 
-async def test_429_on_conversations_open_is_rate_limited_too(
-    messenger: SlackMessenger, fake: FakeSlack
-) -> None:
-    fake.rate_limit("conversations.open", retry_after=5)
-    outcome = await messenger.send(ADA, NUDGE)
-    assert outcome.status == SendStatus.RATE_LIMITED
-    assert outcome.retry_after == 5
-
-
 @pytest.mark.parametrize(
     ("method", "error"),
     [
         ("chat.postMessage", "account_inactive"),
-        ("conversations.open", "user_not_found"),
-        ("conversations.open", "cannot_dm_bot"),
+        ("chat.postMessage", "user_not_found"),
+        ("chat.postMessage", "cannot_dm_bot"),
         ("chat.postMessage", "channel_not_found"),
         ("chat.postMessage", "is_archived"),
         ("chat.postMessage", "not_in_channel"),
-        ("conversations.open", "user_disabled"),
+        ("chat.postMessage", "user_disabled"),
         ("chat.postMessage", "messages_tab_disabled"),
     ],
 )
@@ -142,11 +134,11 @@ async def test_a_dropped_connection_is_transient_and_not_retried_silently(
 
 
 async def test_a_timeout_is_transient(fake: FakeSlack, mono: Monotonic) -> None:
-    class Hangs:
-        async def conversations_open(self, **kwargs: object) -> object:
+    class Hangs(AsyncWebClient):
+        async def chat_postMessage(self, **kwargs: object) -> Any:
             raise TimeoutError
 
-    outcome = await SlackMessenger(Hangs(), clock=mono).send(ADA, NUDGE)  # type: ignore[arg-type]
+    outcome = await SlackMessenger(Hangs(), clock=mono).send(ADA, NUDGE)
     assert outcome.status == SendStatus.TRANSIENT
 
 
@@ -156,15 +148,6 @@ async def test_our_own_setup_problems_never_blame_the_member(
 ) -> None:
     fake.fail("chat.postMessage", error)
     assert (await messenger.send(ADA, NUDGE)).status == SendStatus.TRANSIENT
-
-
-async def test_a_stale_cached_channel_is_reopened_once(
-    messenger: SlackMessenger, fake: FakeSlack
-) -> None:
-    assert (await messenger.send(ADA, NUDGE)).status == SendStatus.SENT
-    fake.fail("chat.postMessage", "channel_not_found")
-    assert (await messenger.send(ADA, NUDGE)).status == SendStatus.SENT
-    assert len(fake.called("conversations.open")) == 2
 
 
 async def test_members_of_other_platforms_are_refused(messenger: SlackMessenger) -> None:

@@ -18,6 +18,8 @@ NOT_RUN = {
 
 
 def example(arg: Arg, knowledge: Knowledge) -> Any:
+    if arg.example or arg.choices:
+        return arg.example or arg.choices[0]
     values: dict[ArgKind, Any] = {
         ArgKind.QUESTION: "how do I build a portfolio",
         ArgKind.TEXT: "a short note",

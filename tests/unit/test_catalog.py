@@ -1,4 +1,7 @@
+import dataclasses
+import difflib
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -99,11 +102,11 @@ def _revision(snippet_id, retired=False, title="New title"):
 def test_export_round_trips_into_the_files(knowledge_copy):
     knowledge = load_knowledge(knowledge_copy)
     edited, retired = knowledge.snippets[0].id, knowledge.snippets[1].id
-    written = export_to_directory(
+    plan = export_to_directory(
         knowledge_copy,
         [_revision(edited), _revision(retired, retired=True), _revision("brand-new")],
     )
-    assert knowledge_copy / "snippets" / "community.yaml" in written
+    assert "snippets/community.yaml" in plan.files
     after = load_knowledge(knowledge_copy)
     by_id = {s.id: s for s in after.snippets}
     assert by_id[edited].title == "New title"
@@ -112,11 +115,69 @@ def test_export_round_trips_into_the_files(knowledge_copy):
     assert len(after.snippets) == len(knowledge.snippets)
 
 
-def test_yaml_exporter_output_loads_back():
-    text = YamlExporter().dump([_revision("a-b"), _revision("c-d", retired=True)])
-    data = yaml.safe_load(text)
-    assert [s["id"] for s in data["snippets"]] == ["a-b"]
-    assert text.startswith("# retired from chat: c-d")
+def _changed_lines(before: str, after: str) -> list[str]:
+    diff = difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
+    return [line for line in diff if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+
+
+def test_export_of_one_title_changes_one_line(knowledge_copy):
+    knowledge = load_knowledge(knowledge_copy)
+    target = knowledge.snippets[3]
+    edit = dataclasses.replace(
+        _revision(target.id, title="A sharper title for this one"),
+        body=target.body,
+        topics=target.topics,
+        questions=target.questions,
+        source=target.source,
+    )
+    plan = export_to_directory(knowledge_copy, [edit])
+    [(_, (before, after))] = plan.files.items()
+    assert _changed_lines(before, after) == [
+        f"-    title: {target.title}",
+        "+    title: A sharper title for this one",
+    ]
+    assert load_knowledge(knowledge_copy)
+
+
+def test_export_keeps_flow_lists_comments_and_blank_lines(knowledge_copy):
+    path = knowledge_copy / "snippets" / "ops-vs-pm.yaml"
+    path.write_text("# reviewed in git\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    knowledge = load_knowledge(knowledge_copy)
+    first = next(s for s in knowledge.snippets if s.id == "whether-not-how")
+    edit = dataclasses.replace(
+        _revision(first.id),
+        title=first.title,
+        body=first.body + " One more sentence about judgment.",
+        topics=first.topics,
+        questions=first.questions,
+    )
+    plan = export_to_directory(knowledge_copy, [edit])
+    before, after = plan.files["snippets/ops-vs-pm.yaml"]
+    changed = _changed_lines(before, after)
+    assert changed, "the body changed"
+    assert all("whether-not-how" not in line for line in changed)
+    assert len(changed) <= 4
+    assert after.startswith("# reviewed in git\n")
+    assert "topics: [ops-vs-pm, reframe-experience]" in after
+    assert after.count("\n\n  - id:") == before.count("\n\n  - id:")
+    reloaded = {s.id: s for s in load_knowledge(knowledge_copy).snippets}
+    assert reloaded[first.id].body.endswith("One more sentence about judgment.")
+
+
+def test_patch_applies_with_git_and_passes_the_check(knowledge_copy, tmp_path):
+    knowledge = load_knowledge(knowledge_copy)
+    target = knowledge.snippets[5]
+    plan = YamlExporter(knowledge_copy).export(
+        [_revision(target.id), _revision("brand-new"), _revision(knowledge.snippets[6].id, True)]
+    )
+    repo = tmp_path / "checkout"
+    shutil.copytree(knowledge_copy, repo / "knowledge")
+    (repo / "chat-changes.patch").write_text(plan.patch, encoding="utf-8")
+    subprocess.run(["git", "apply", "chat-changes.patch"], cwd=repo, check=True)
+    after = {s.id: s for s in load_knowledge(repo / "knowledge").snippets}
+    assert after[target.id].title == "New title"
+    assert "brand-new" in after
+    assert knowledge.snippets[6].id not in after
 
 
 EVAL_TOPICS = ROOT.parent / "shared" / "eval" / "topics.yaml"

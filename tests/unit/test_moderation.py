@@ -1,6 +1,6 @@
 import pytest
 
-from bot.core.models import SuggestionStatus
+from bot.core.models import RevisionAction, SuggestionStatus
 from tests.support.factories import BODY, member
 
 MOD = member("M1", moderator=True)
@@ -81,18 +81,27 @@ async def test_edit_prefills_then_saves_a_revision(bot, repos):
     assert reply.title == "Snippet updated"
     assert (await bot.handle(member(), "show whether-not-how")).title == "Ask whether before how"
     history = await repos.revisions.history("whether-not-how")
-    assert [r.revision for r in history] == [1]
+    # r1 is the shipped YAML version the edit started from, r2 the edit.
+    assert [(r.revision, r.action) for r in history] == [
+        (1, RevisionAction.YAML),
+        (2, RevisionAction.EDIT),
+    ]
+    assert history[0].title == "Ask whether, not just how"
     assert "changed title" in (await repos.audit.recent(1))[0].detail
 
 
-async def test_retire_hides_and_export_lists(bot, repos):
-    await bot.handle(MOD, "retire coffee-chats")
+async def test_retire_hides_and_revert_brings_it_back(bot, repos):
+    retired = await bot.handle(MOD, "retire coffee-chats")
+    assert "revert coffee-chats r1" in retired.body
     reply = await bot.handle(member(), "show coffee-chats")
     assert reply.title == "That snippet was retired"
-    assert (await bot.handle(MOD, "retire coffee-chats")).body.endswith("already retired.")
-    export = await bot.handle(MOD, "export")
-    assert export.attachment is not None
-    assert "retired from chat: coffee-chats" in export.attachment.content
+    assert "is retired" in (await bot.handle(MOD, "retire coffee-chats")).body
+    undo = await bot.handle(MOD, retired.buttons[0].command)
+    assert undo.title == "Reverted"
+    assert (await bot.handle(member(), "show coffee-chats")).title != "That snippet was retired"
+    actions = [r.action for r in await repos.revisions.history("coffee-chats")]
+    # Restoring the shipped text records it as the YAML version again: no override is left.
+    assert actions == [RevisionAction.YAML, RevisionAction.RETIRE, RevisionAction.YAML]
 
 
 async def test_suggestion_review_and_approval_tells_the_member(bot, repos, messenger):
