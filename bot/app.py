@@ -9,20 +9,21 @@ import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.catalog import YamlExporter, load_knowledge
 from bot.core.facade import PmAdvice
-from bot.core.models import Knowledge
+from bot.core.models import Knowledge, SnippetRevision
 from bot.core.nudges import NudgeEngine, NudgePolicy
-from bot.core.ports import Clock, Messenger, SystemClock
-from bot.core.ranking import RankingConfig
+from bot.core.ports import Clock, Export, Messenger, SystemClock
+from bot.core.ranking import RankingConfig, SearchIndex
 from bot.core.telemetry import NO_TELEMETRY, Telemetry
 from bot.embedding import build_encoder
+from bot.index_cache import CachedBuilder, cached_knowledge
 from bot.observability.logs import configure_logging as _configure_logging
 from bot.observability.probe import DatabaseProbe
 from bot.runtime import (
@@ -33,7 +34,6 @@ from bot.runtime import (
     StartupError,
 )
 from bot.settings import Settings
-from bot.storage.deliveries import SqlDeliveryRepository
 from bot.storage.engine import create_engine, is_sqlite
 from bot.storage.preflight import (
     DatabaseUnavailable,
@@ -111,7 +111,7 @@ async def build_runtime(
     With `warm`, the search index (and the semantic model behind it) is built before this
     returns, so a bot's first question is answered as fast as any other; commands that never
     search pass False and never load the model."""
-    knowledge = knowledge or load_knowledge(settings.knowledge_dir)
+    knowledge = knowledge or load_cached_knowledge(settings)
     url = settings.database_url
     check_sqlite_writable(url)
     engine = create_engine(url)
@@ -120,13 +120,15 @@ async def build_runtime(
         await ping(engine, url)
         if migrate:
             await prepare_database(engine, url)
+        from bot.storage.deliveries import SqlDeliveryRepository
+
         repositories = build_repositories(engine, clock)
         deliveries = SqlDeliveryRepository(engine)
         facade = PmAdvice(
             knowledge,
             repositories,
             clock,
-            YamlExporter(settings.knowledge_dir),
+            YamlWriter(settings.knowledge_dir),
             messengers,
             deliveries=deliveries,
             limits=settings.flood_limits(),
@@ -134,6 +136,7 @@ async def build_runtime(
             telemetry=telemetry,
             ranking=RankingConfig(answer_threshold=settings.answer_threshold),
             encoder=build_encoder(settings.semantic_model, settings.cache_dir),
+            index_factory=CachedBuilder(SearchIndex, settings.cache_dir),
         )
         # Links in chat point at the public address even from a process that serves no pages.
         facade.web_links.base = facade.web_links.public = settings.public_url
@@ -143,6 +146,30 @@ async def build_runtime(
         yield Runtime(settings, knowledge, engine, repositories, facade, clock, deliveries)
     finally:
         await engine.dispose()
+
+
+def load_cached_knowledge(settings: Settings) -> Knowledge:
+    """The knowledge base: parsed from its YAML files, or read back from the cache when the
+    files and the code are those it was parsed from (YAML is then never imported)."""
+
+    def parse(root: Path) -> Knowledge:
+        from bot.catalog import load_knowledge as parse_files
+
+        return parse_files(root)
+
+    return cached_knowledge(settings.knowledge_dir, settings.cache_dir, parse)
+
+
+class YamlWriter:
+    """`bot.catalog.YamlExporter`, imported on the first export, not by every command."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+
+    def export(self, revisions: list[SnippetRevision]) -> Export:
+        from bot.catalog import YamlExporter
+
+        return YamlExporter(self._root).export(revisions)
 
 
 def configure_logging(level: str, style: str = "text", secrets: Iterable[str] = ()) -> None:

@@ -34,7 +34,6 @@ from bot.app import (
     watch_readiness,
     web_routes,
 )
-from bot.catalog import ExportPlan, KnowledgeError, export_to_directory, load_knowledge
 from bot.core.library import merge
 from bot.core.models import Actor, Platform
 from bot.core.ranking import Explanation
@@ -69,18 +68,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(level, settings.log_format, known_secrets(settings))
     try:
         result: int = args.run(args, settings)
-    except KnowledgeError as error:
+    except (DatabaseNotReady, DatabaseUnavailable, StartupError) as error:
+        print(error, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:
+        # The YAML loader is imported only by commands that parse the knowledge base.
+        from bot.catalog import KnowledgeError
+
+        if not isinstance(error, KnowledgeError):
+            raise
         print(
             f"PMADVICE_KNOWLEDGE_DIR: the knowledge base at {settings.knowledge_dir} has "
             f"problems; fix them (or point the variable at a valid knowledge folder):\n{error}",
             file=sys.stderr,
         )
         return 2
-    except (DatabaseNotReady, DatabaseUnavailable, StartupError) as error:
-        print(error, file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
     return result
 
 
@@ -449,6 +453,8 @@ def _db_current(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _knowledge_check(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.catalog import load_knowledge
+
     knowledge = load_knowledge(settings.knowledge_dir)
     print(
         f"OK: {len(knowledge.snippets)} snippets, {len(knowledge.exercises)} exercises, "
@@ -458,6 +464,8 @@ def _knowledge_check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _knowledge_export(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.catalog import ExportPlan, export_to_directory
+
     root: Path = args.out or settings.knowledge_dir
     if not (root / "snippets").is_dir():
         # A fresh folder: start from the knowledge base the bot runs on.

@@ -70,7 +70,8 @@ class Settings(BaseSettings):
     )
     """The offline embedding model used beside the lexical ranker, or none."""
     cache_dir: Path = Field(default_factory=default_cache_dir, alias="PMADVICE_CACHE_DIR")
-    """Where the semantic model's word vectors are kept between runs (safe to delete)."""
+    """Where the semantic model's word vectors, the parsed knowledge base and the built search
+    index are kept between runs (safe to delete)."""
 
     log_format: str = Field(default="text", alias="PMADVICE_LOG_FORMAT")
     http_host: str = Field(default="127.0.0.1", alias="PMADVICE_HTTP_HOST")

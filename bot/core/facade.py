@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 
 from bot.core import commands as c
@@ -22,7 +22,7 @@ from bot.core.portfolio import Portfolios
 from bot.core.ports import Clock, DeliveryRepository, Exporter, Messenger, Repositories
 from bot.core.privacy import PrivacyService
 from bot.core.progress import ProgressService
-from bot.core.ranking import Explanation, RankingConfig
+from bot.core.ranking import Explanation, RankingConfig, SearchIndex
 from bot.core.reply import SORRY, Reply
 from bot.core.reports import Overview, Reports
 from bot.core.review import ReviewWorkflow
@@ -50,6 +50,7 @@ class PmAdvice:
         telemetry: Telemetry = NO_TELEMETRY,
         ranking: RankingConfig | None = None,
         encoder: TextEncoder | None = None,
+        index_factory: Callable[..., SearchIndex] = SearchIndex,
     ) -> None:
         self.knowledge = knowledge
         self.repositories = repositories
@@ -57,7 +58,13 @@ class PmAdvice:
         self.messengers: dict[str, Messenger] = dict(messengers or {})
         self.telemetry = telemetry
         self.library = SnippetLibrary(
-            knowledge, repositories, clock, config=ranking, encoder=encoder, telemetry=telemetry
+            knowledge,
+            repositories,
+            clock,
+            config=ranking,
+            encoder=encoder,
+            telemetry=telemetry,
+            index_factory=index_factory,
         )
         self.flood = FloodControl(repositories.flood, clock, limits)
         self.advice = AdviceService(

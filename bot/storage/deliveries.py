@@ -20,7 +20,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from sqlalchemy import (
     ColumnElement,
@@ -34,7 +34,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -52,6 +51,9 @@ from bot.core.ports import (
 )
 from bot.core.schedule import is_reminder_week
 from bot.storage.tables import DeliveryRow, SubscriptionRow, UserRow
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql, sqlite
 
 ACTIVE = "active"
 PAUSED = "paused"
@@ -182,7 +184,14 @@ class SqlDeliveryRepository:
             yield conn
 
     def _insert(self) -> postgresql.Insert | sqlite.Insert:
-        return (postgresql.insert if self._postgres else sqlite.insert)(DeliveryRow)
+        # Each dialect's module is imported only when that database is used.
+        if self._postgres:
+            from sqlalchemy.dialects import postgresql
+
+            return postgresql.insert(DeliveryRow)
+        from sqlalchemy.dialects import sqlite
+
+        return sqlite.insert(DeliveryRow)
 
     async def due_subscriptions(self, now: datetime, limit: int) -> list[DueSubscription]:
         if limit <= 0:

@@ -8,10 +8,9 @@ and RETURNING to learn whether this call was the one that changed the row.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, and_, case, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.core.models import (
@@ -56,15 +55,23 @@ from bot.storage.tables import (
 )
 from bot.storage.web import SqlQuestionLog, SqlReports, SqlWebAccess
 
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql, sqlite
+
 Sessions = async_sessionmaker[AsyncSession]
 
 
 def _insert(session: AsyncSession, model: type[Base]) -> postgresql.Insert | sqlite.Insert:
-    """An INSERT that understands ON CONFLICT on the session's database."""
+    """An INSERT that understands ON CONFLICT on the session's database (each dialect's
+    module imported only when that database is used)."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
         return postgresql.insert(model)
     if dialect == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
         return sqlite.insert(model)
     raise NotImplementedError(f"no upsert support for {dialect}")
 

@@ -3,6 +3,8 @@
 import difflib
 import io
 import json
+import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -137,6 +139,47 @@ def test_bad_knowledge_dir_names_the_variable(env, monkeypatch, capsys):
     code, _, err = run(monkeypatch, capsys, ["knowledge", "check"])
     assert code == 2
     assert "PMADVICE_KNOWLEDGE_DIR" in err
+
+
+SEARCH_THEN_REPORT = """
+import sys
+from bot.cli import main
+main(["search", "--json", "how do I write a PRD"])
+print(sorted(m for m in ("yaml", "bot.catalog", "sqlalchemy.dialects.postgresql") if m in sys.modules))
+"""
+
+
+def test_a_warm_cache_answers_the_same_without_parsing_yaml(tmp_path):
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "PMADVICE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        "PMADVICE_CACHE_DIR": str(tmp_path / "cache"),
+    }
+
+    def search() -> list[str]:
+        done = subprocess.run(
+            [sys.executable, "-c", SEARCH_THEN_REPORT],
+            env=env, capture_output=True, text=True, check=True, timeout=120,
+        )  # fmt: skip
+        return done.stdout.splitlines()
+
+    # The first run also writes the model's word-vector cache, which is kept in half precision:
+    # compare an index built over that cache with the same index read back.
+    search()
+    shutil.rmtree(tmp_path / "cache" / "built")
+    cold_answer, cold_modules = search()
+    warm_answer, warm_modules = search()
+    assert json.loads(warm_answer) == json.loads(cold_answer)
+    assert json.loads(warm_answer)["results"]
+    assert "yaml" in cold_modules
+    assert warm_modules == "[]"
+    assert sorted(p.name.split("-")[0] for p in (tmp_path / "cache" / "built").iterdir()) == [
+        "index",
+        "knowledge",
+    ]
 
 
 def test_server_export_writes_minimal_yaml_that_passes_the_check(env, monkeypatch, capsys):
