@@ -10,17 +10,17 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from sqlalchemy import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.core.facade import PmAdvice
+from bot.core.library import SnippetLibrary
 from bot.core.models import Knowledge, SnippetRevision
-from bot.core.nudges import NudgeEngine, NudgePolicy
 from bot.core.ports import Clock, Export, Messenger, SystemClock
 from bot.core.ranking import RankingConfig, SearchIndex
+from bot.core.semantic import TextEncoder
 from bot.core.telemetry import NO_TELEMETRY, Telemetry
 from bot.embedding import build_encoder
 from bot.index_cache import CachedBuilder, cached_knowledge
@@ -49,6 +49,7 @@ if TYPE_CHECKING:  # imported when a listener is made: one-shot commands never n
     from aiohttp import web
     from prometheus_client import CollectorRegistry
 
+    from bot.core.nudges import NudgeEngine
     from bot.http_listener import HttpListener
     from bot.scheduling import NudgeScheduler
 
@@ -112,14 +113,9 @@ async def build_runtime(
     returns, so a bot's first question is answered as fast as any other; commands that never
     search pass False and never load the model."""
     knowledge = knowledge or load_cached_knowledge(settings)
-    url = settings.database_url
-    check_sqlite_writable(url)
-    engine = create_engine(url)
     clock = clock or SystemClock()
-    try:
-        await ping(engine, url)
-        if migrate:
-            await prepare_database(engine, url)
+    async with open_database(settings, migrate) as engine:
+        from bot.core.facade import PmAdvice
         from bot.storage.deliveries import SqlDeliveryRepository
 
         repositories = build_repositories(engine, clock)
@@ -134,9 +130,7 @@ async def build_runtime(
             limits=settings.flood_limits(),
             gap_retention=timedelta(days=settings.unanswered_days),
             telemetry=telemetry,
-            ranking=RankingConfig(answer_threshold=settings.answer_threshold),
-            encoder=build_encoder(settings.semantic_model, settings.cache_dir),
-            index_factory=CachedBuilder(SearchIndex, settings.cache_dir),
+            **search_parts(settings),
         )
         # Links in chat point at the public address even from a process that serves no pages.
         facade.web_links.base = facade.web_links.public = settings.public_url
@@ -144,8 +138,55 @@ async def build_runtime(
         if warm:
             await facade.warm_up()
         yield Runtime(settings, knowledge, engine, repositories, facade, clock, deliveries)
+
+
+@asynccontextmanager
+async def open_database(settings: Settings, migrate: bool = True) -> AsyncIterator[AsyncEngine]:
+    """An engine on a reachable database whose schema matches this code."""
+    url = settings.database_url
+    check_sqlite_writable(url)
+    engine = create_engine(url)
+    try:
+        await ping(engine, url)
+        if migrate:
+            await prepare_database(engine, url)
+        yield engine
     finally:
         await engine.dispose()
+
+
+class SearchParts(TypedDict):
+    ranking: RankingConfig
+    encoder: TextEncoder | None
+    index_factory: Callable[..., SearchIndex]
+
+
+def search_parts(settings: Settings) -> SearchParts:
+    """How the search index is configured, built and cached: the same for the bot and for
+    `pmadvice search`, so both rank alike."""
+    return SearchParts(
+        ranking=RankingConfig(answer_threshold=settings.answer_threshold),
+        encoder=build_encoder(settings.semantic_model, settings.cache_dir),
+        index_factory=CachedBuilder(SearchIndex, settings.cache_dir),
+    )
+
+
+@asynccontextmanager
+async def open_library(settings: Settings) -> AsyncIterator[SnippetLibrary]:
+    """The live snippets and their search index, and nothing else: a one-shot search stays
+    clear of the services, the command table and the platform libraries."""
+    knowledge = load_cached_knowledge(settings)
+    clock = SystemClock()
+    async with open_database(settings) as engine:
+        parts = search_parts(settings)
+        yield SnippetLibrary(
+            knowledge,
+            build_repositories(engine, clock),
+            clock,
+            config=parts["ranking"],
+            encoder=parts["encoder"],
+            index_factory=parts["index_factory"],
+        )
 
 
 def load_cached_knowledge(settings: Settings) -> Knowledge:
@@ -315,6 +356,8 @@ def nudge_grace(settings: Settings) -> timedelta:
 def nudge_engine(runtime: Runtime, telemetry: Telemetry = NO_TELEMETRY) -> NudgeEngine:
     """The engine sends through `facade.messengers`, which `serve` fills as platforms start:
     members of a platform this process does not run stay pending for a process that does."""
+    from bot.core.nudges import NudgeEngine, NudgePolicy
+
     return NudgeEngine(
         deliveries=runtime.deliveries,
         progress=runtime.repositories.progress,

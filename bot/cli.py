@@ -29,6 +29,7 @@ from bot.app import (
     nudge_engine,
     nudge_grace,
     nudge_scheduler,
+    open_library,
     serve,
     start_listener,
     watch_readiness,
@@ -351,12 +352,13 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
     limit = max(1, min(args.limit, 50))
 
     async def go() -> None:
-        async with build_runtime(settings) as runtime:
+        async with open_library(settings) as library:
+            index = (await library.state()).index
             for query in queries:
                 if args.explain:
-                    print(format_explanation(await runtime.facade.explain(query, limit=limit)))
+                    print(format_explanation(index.explain(query, limit=limit)))
                     continue
-                result = await runtime.facade.search(query, limit=limit)
+                result = index.search(query, limit=limit)
                 if args.json:
                     print(json.dumps({
                         "query": query,

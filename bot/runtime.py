@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.core.facade import PmAdvice
 from bot.core.models import Knowledge
 from bot.core.ports import Clock, DeliveryRepository, Messenger, Repositories
 from bot.settings import Settings
+
+if TYPE_CHECKING:  # one-shot commands such as `search` never build the facade
+    from bot.core.facade import PmAdvice
 
 
 class StartupError(Exception):
