@@ -10,8 +10,9 @@
    regularisation is chosen by cross-validated log-loss; the classifier fitted on all of its
    questions is written to `bot/data/scope-wordllama.json` (unless --dry-run).
 2. The answer model is a logistic model of the best snippet's lexical evidence and semantic
-   similarity, the field-vocabulary flag, the scope log-odds and the closeness to out-of-scope
-   prototypes. Positives are example questions asked of an index without them (fold k removes
+   similarity, the field-vocabulary flag, the scope log-odds, the closeness to out-of-scope
+   prototypes, and whether the question heads for product management or for another career
+   (`bot/core/aim.py`). Positives are example questions asked of an index without them (fold k removes
    the k-th example question of every snippet) and the on-topic training questions; negatives
    are the must-decline training questions (with --with-dev, the shared dev set's too; by
    default the dev set stays unseen, so its numbers estimate unseen questions). Every scope
@@ -271,11 +272,13 @@ def main() -> None:
         neg += [signals(q) for q in dev_negatives]
     x = np.asarray([astuple(f) for f in pos + neg], dtype=np.float64)
     y = np.r_[np.ones(len(pos)), np.zeros(len(neg))]
-    bias, w_lex, w_sem, w_dom, w_scope, w_out = fit(x[:, :5], y)
+    used, unscoped_columns = [0, 1, 2, 3, 4, 6, 7], [0, 1, 2, 6, 7]
+    bias, w_lex, w_sem, w_dom, w_scope, w_out, w_product, w_elsewhere = fit(x[:, used], y)
     model = AnswerModel(
-        float(bias), float(w_lex), float(w_sem), float(w_dom), float(w_scope), float(w_out)
-    )
-    unscoped = fit(x[:, :3], y)
+        float(bias), float(w_lex), float(w_sem), float(w_dom), float(w_scope), float(w_out),
+        float(w_product), float(w_elsewhere),
+    )  # fmt: skip
+    unscoped = fit(x[:, unscoped_columns], y)
     lexical_only = fit(x[:, :1], y)
     chance = np.asarray([model.probability(f) for f in pos + neg])
     p_pos, p_neg = chance[y == 1], chance[y == 0]
@@ -301,6 +304,8 @@ def main() -> None:
         ("  + known-word share (unused)", [0, 1, 2, 5]),
         ("  + scope log-odds", [0, 1, 2, 3]),
         ("  + closeness to out-of-scope", [0, 1, 2, 4]),
+        ("  + scope and closeness", [0, 1, 2, 3, 4]),
+        ("  + the career it names", [0, 1, 2, 6, 7]),
     )
     for label, columns in combinations:
         w = fit(x[:, columns], y)
@@ -315,11 +320,13 @@ def main() -> None:
     chosen = float(max(t for t in grid if (p_pos < t).mean() <= FALSE_DECLINE_BUDGET))
     print(
         f"SCOPED_MODEL = AnswerModel(bias={bias:.2f}, lexical={w_lex:.2f}, semantic={w_sem:.2f}, "
-        f"domain={w_dom:.2f},\n    scope={w_scope:.2f}, outside={w_out:.2f})"
+        f"domain={w_dom:.2f},\n    scope={w_scope:.2f}, outside={w_out:.2f}, "
+        f"product={w_product:.2f}, elsewhere={w_elsewhere:.2f})"
     )
     print(
         f"SEMANTIC_MODEL = AnswerModel(bias={unscoped[0]:.2f}, lexical={unscoped[1]:.2f}, "
-        f"semantic={unscoped[2]:.2f}, domain={unscoped[3]:.2f})"
+        f"semantic={unscoped[2]:.2f}, domain={unscoped[3]:.2f}, product={unscoped[4]:.2f}, "
+        f"elsewhere={unscoped[5]:.2f})"
     )
     print(
         f"LEXICAL_MODEL = AnswerModel(bias={lexical_only[0]:.2f}, lexical={lexical_only[1]:.2f}, "

@@ -395,6 +395,9 @@ def format_explanation(found: Explanation) -> str:
     lines.append(f"  semantic model: {found.encoder}")
     vocabulary = "uses the field's vocabulary" if found.domain else "no word of the field"
     lines.append(f"  question: {vocabulary}; {found.known:.0%} of its words are in the base")
+    if found.aim.product or found.aim.elsewhere:
+        heading = [*(["product management"] if found.aim.product else []), *found.aim.elsewhere]
+        lines.append(f"  career named as the aim: {', '.join(heading)}")
     if found.scope is not None:
         lines.append(
             f"  scope: {found.scope:.2f} chance it is about moving into product; closeness to "

@@ -4,8 +4,9 @@ Two signals describe how well a snippet fits a question: lexical evidence (`lexi
 semantic similarity of the question to the snippet's title, body and example questions
 (`semantic.py`). Snippets are ranked by a blend of the two, nudged by votes and by the member's
 background (`audience.py`). Whether to answer at all is one calibrated decision: a logistic
-model of the best snippet's two signals, the field vocabulary and the question's scope (a
-classifier of the question's embedding, `scope.py`) estimates the chance that the best snippet
+model of the best snippet's two signals, the field vocabulary, the question's scope (a
+classifier of the question's embedding, `scope.py`) and the career the question heads for
+(product management or another one, `aim.py`) estimates the chance that the best snippet
 answers the question, and the bot answers when that reaches `answer_threshold`. The
 coefficients and the threshold come from `benchmarks/calibrate.py`, which fits them on the
 knowledge base's own example questions (each left out of the index, and of the scope
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from bot.core.aim import NO_AIM, Aim, aim_of
 from bot.core.audience import audience_backgrounds, backgrounds_in
 from bot.core.lexical import Analyzer, LexicalConfig, LexicalIndex, LexicalScores
 from bot.core.models import Correction, ScoredSnippet, SearchResult, Snippet, Topic, VoteTally
@@ -49,8 +51,9 @@ class Signals:
     """What the answer model reads: the best snippet's lexical evidence and semantic
     similarity; whether the question uses any of the field's vocabulary; the scope classifier's
     log-odds that the question is about the field and its closeness to out-of-scope questions
-    (both 0 without a classifier); and the share of the question's words the knowledge base
-    has at all."""
+    (both 0 without a classifier); the share of the question's words the knowledge base has at
+    all; whether it names product management; whether it names another career as where the
+    member is heading, and not product management (`aim.py`)."""
 
     lexical: float
     semantic: float
@@ -58,6 +61,8 @@ class Signals:
     scope: float
     outside: float
     known: float
+    product: bool = False
+    elsewhere: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,48 +79,48 @@ class AnswerModel:
     domain: float
     scope: float = 0.0
     outside: float = 0.0
+    product: float = 0.0
+    elsewhere: float = 0.0
 
     def probability(self, signals: Signals) -> float:
-        z = (
-            self.bias
-            + self.lexical * signals.lexical
-            + self.semantic * signals.semantic
-            + self.domain * signals.domain
-            + self.scope * signals.scope
-            + self.outside * signals.outside
+        z = self._question_term(signals) + (
+            self.lexical * signals.lexical + self.semantic * signals.semantic
         )
         return 1 / (1 + math.exp(-max(min(z, 50.0), -50.0)))
 
-    def probabilities(
-        self,
-        lexical: Floats,
-        semantic: Floats,
-        domain: bool,
-        scope: float = 0.0,
-        outside: float = 0.0,
-    ) -> Floats:
-        z = (
-            self.bias
-            + self.lexical * lexical
-            + self.semantic * semantic
-            + self.domain * domain
-            + self.scope * scope
-            + self.outside * outside
-        )
+    def probabilities(self, lexical: Floats, semantic: Floats, question: Signals) -> Floats:
+        """The chance for each candidate snippet; `question` gives the signals that belong to
+        the question alone (its lexical and semantic fields are not read)."""
+        z = self._question_term(question) + self.lexical * lexical + self.semantic * semantic
         return np.asarray(1 / (1 + np.exp(-np.clip(z, -50.0, 50.0))), dtype=np.float64)
+
+    def _question_term(self, signals: Signals) -> float:
+        return (
+            self.bias
+            + self.domain * signals.domain
+            + self.scope * signals.scope
+            + self.outside * signals.outside
+            + self.product * signals.product
+            + self.elsewhere * signals.elsewhere
+        )
 
 
 # Fitted by `python benchmarks/calibrate.py` on the shipped knowledge base.
 SCOPED_MODEL = AnswerModel(
-    bias=-3.17, lexical=7.96, semantic=6.30, domain=1.72, scope=0.70, outside=-9.15
-)
-SEMANTIC_MODEL = AnswerModel(bias=-6.77, lexical=8.36, semantic=7.11, domain=1.93)
+    bias=-3.56, lexical=9.58, semantic=7.20, domain=1.34, scope=0.82, outside=-9.98,
+    product=8.97, elsewhere=-5.67,
+)  # fmt: skip
+SEMANTIC_MODEL = AnswerModel(
+    bias=-7.43, lexical=9.45, semantic=7.91, domain=1.68, product=8.57, elsewhere=-5.47,
+)  # fmt: skip
 """Used when the encoder has no scope classifier."""
-LEXICAL_MODEL = AnswerModel(bias=-2.86, lexical=11.21, semantic=0.0, domain=0.0)
+LEXICAL_MODEL = AnswerModel(
+    bias=-2.98, lexical=11.40, semantic=0.0, domain=0.0,
+)  # fmt: skip
 """Used when no encoder is wired in (tests of the lexical ranker, tools)."""
 
 
-DEFAULT_ANSWER_THRESHOLD = 0.53
+DEFAULT_ANSWER_THRESHOLD = 0.62
 """Chosen by `benchmarks/calibrate.py`; overridden by PMADVICE_ANSWER_THRESHOLD."""
 
 
@@ -180,6 +185,8 @@ class Explanation:
     """The out-of-scope prototype closest to the question."""
     known: float
     """Share of the question's words the knowledge base has at all."""
+    aim: Aim
+    """Whether the question names product management, and other careers it heads for."""
     answerability: float
     threshold: float
     answered: bool
@@ -207,6 +214,7 @@ class _Evaluation:
     outside: float
     nearest_outside: str
     known: float
+    aim: Aim
     reason: str = ""
 
 
@@ -283,7 +291,7 @@ class SearchIndex:
         encoder = self.semantic.encoder.name if self.semantic else "none (lexical only)"
         if found is None:
             return Explanation(
-                query, None, (), (), (), (), encoder, False, None, 0.0, "", 0.0, 0.0,
+                query, None, (), (), (), (), encoder, False, None, 0.0, "", 0.0, NO_AIM, 0.0,
                 cfg.answer_threshold, False,
                 "no words to match (only stop words, or nothing the index or the field "
                 "vocabulary knows)",
@@ -334,6 +342,7 @@ class SearchIndex:
             outside=found.outside,
             nearest_outside=found.nearest_outside,
             known=found.known,
+            aim=found.aim,
             answerability=best,
             threshold=cfg.answer_threshold,
             answered=answered,
@@ -353,6 +362,8 @@ class SearchIndex:
             found.scope or 0.0,
             found.outside,
             found.known,
+            found.aim.product,
+            found.aim.other_career,
         )
 
     def _field_name(self, doc: int, field_index: int) -> str:
@@ -424,7 +435,11 @@ class SearchIndex:
         originals = [t for t in asked_terms.terms if t.original]
         known = sum(self.lexical.knows(t.term) for t in originals) / max(len(originals), 1)
         scope, outside, nearest_outside = self._scope_signals(vectors)
-        chance = self._model.probabilities(lex, sem, domain, scope or 0.0, outside)
+        aim = aim_of(query)
+        question = Signals(
+            0.0, 0.0, domain, scope or 0.0, outside, known, aim.product, aim.other_career
+        )
+        chance = self._model.probabilities(lex, sem, question)
         bonus = np.zeros(len(pool))
         for background in backgrounds:
             written_for = self._written_for.get(background)
@@ -451,6 +466,7 @@ class SearchIndex:
             outside=outside,
             nearest_outside=nearest_outside,
             known=known,
+            aim=aim,
         )
         use_prefilter = cfg.domain_prefilter if prefilter is None else prefilter
         if use_prefilter and not domain:

@@ -43,7 +43,7 @@ def test_held_out_questions_meet_the_bars(index):
     held = [c for c in SCOPE_CASES if c.get("holdout")]
     assert len([c for c in held if not c["expect"]]) >= 50
     _, _, abstain = rates(index, held)
-    assert abstain >= 0.75
+    assert abstain >= 0.85
     on_topic = [c for c in held if c["expect"]] + [c for c in TUNING_CASES if c["expect"]]
     hit3, false_decline, _ = rates(index, on_topic)
     assert hit3 >= 0.88
@@ -91,3 +91,24 @@ def test_explain_shows_the_scope_signals(index):
     assert on_topic.scope is not None
     assert on_topic.scope > trap.scope
     assert on_topic.answered
+
+
+@pytest.mark.parametrize(
+    ("elsewhere", "product"),
+    [
+        (
+            "ten years on a customer service desk, how do i move into marketing",
+            "ten years on a customer service desk, how do i move into product management",
+        ),
+        (
+            "dispatcher wanting to become a data scientist, where do i start",
+            "dispatcher wanting to become a product manager, where do i start",
+        ),
+    ],
+)
+def test_twin_questions_differ_by_the_career_they_aim_at(index, elsewhere, product):
+    """Averaged word vectors barely tell these apart; the named destination does."""
+    assert index.search(elsewhere).declined
+    assert not index.search(product).declined
+    assert index.explain(elsewhere).aim.other_career
+
