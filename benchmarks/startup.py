@@ -45,7 +45,8 @@ def one_run(checkout: Path, scratch: Path, run: int) -> tuple[float, float, floa
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    assert process.stdin is not None and process.stdout is not None
+    assert process.stdin is not None
+    assert process.stdout is not None
     process.stdin.write(QUESTION.encode())
     process.stdin.close()
     answer = process.stdout.read().decode()

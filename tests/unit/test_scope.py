@@ -111,4 +111,3 @@ def test_twin_questions_differ_by_the_career_they_aim_at(index, elsewhere, produ
     assert index.search(elsewhere).declined
     assert not index.search(product).declined
     assert index.explain(elsewhere).aim.other_career
-
