@@ -8,7 +8,9 @@
    and of `tests/data/retrieval.yaml`. Never used, so that they measure it honestly: questions
    marked `holdout: true` and the on-topic questions of `tests/data/retrieval.yaml`. Its
    regularisation is chosen by cross-validated log-loss; the classifier fitted on all of its
-   questions is written to `bot/data/scope-wordllama.json` (unless --dry-run).
+   questions is written to `bot/data/scope-wordllama.npz` (unless --dry-run). Beside it, a
+   second classifier reads the same questions as bags of stemmed terms (its own
+   regularisation, also chosen by cross-validated log-loss), written into the same file.
 2. The answer model is a logistic model of the best snippet's lexical evidence and semantic
    similarity, the field-vocabulary flag, the scope log-odds, the closeness to out-of-scope
    prototypes, and whether the question heads for product management or for another career
@@ -41,6 +43,7 @@ import yaml
 from numpy.typing import NDArray
 
 from bot.catalog import load_knowledge
+from bot.core.lexical import Analyzer
 from bot.core.models import Snippet, Topic
 from bot.core.query import question_part
 from bot.core.ranking import AnswerModel, RankingConfig, SearchIndex, Signals
@@ -53,6 +56,8 @@ OWN_SETS = [ROOT / "tests/data/scope.yaml", ROOT / "tests/data/retrieval.yaml"]
 FALSE_DECLINE_BUDGET = 0.05
 """The threshold is the highest one that declines at most this share of held-out positives."""
 L2_GRID = (0.01, 0.03, 0.1, 0.3, 1.0)
+TERM_L2_GRID = (0.03, 0.1, 0.3, 1.0)
+ANALYZER = Analyzer()
 SEED = 2026
 Floats = NDArray[np.float64]
 
@@ -68,6 +73,10 @@ class Question:
     """Scope log-odds from a classifier that did not see this question."""
     oof_outside: float = 0.0
     """Closeness to out-of-scope prototypes, none of which is this question."""
+    parts: tuple[tuple[str, ...], ...] = ()
+    """Stemmed terms of the whole question and, for a long one, of its question part."""
+    oof_terms: float = 0.0
+    """Scope log-odds from the words, by a term classifier that did not see this question."""
 
 
 def cases(path: Path) -> list[dict[str, Any]]:
@@ -78,9 +87,13 @@ def cases(path: Path) -> list[dict[str, Any]]:
 
 
 def embed(encoder: WordLlamaEncoder, questions: Sequence[Question]) -> None:
-    """Each question's vectors as the ranking makes them: the whole and its question part."""
+    """Each question's vectors and terms as the ranking makes them: the whole and its question
+    part."""
     texts = [q.text for q in questions]
     parts = [question_part(t) for t in texts]
+    for question, part in zip(questions, parts, strict=True):
+        texts_of = [question.text] if part is None else [question.text, part]
+        question.parts = tuple(tuple(ANALYZER.terms(t)) for t in texts_of)
     whole = encoder.encode(texts)
     asked = encoder.encode([p or t for p, t in zip(parts, texts, strict=True)])
     for row, question in enumerate(questions):
@@ -106,6 +119,19 @@ def fit(x: Floats, y: Floats, l2: float = 1e-3, balanced: bool = False) -> Float
         if np.abs(step).max() < 1e-8:
             break
     return w
+
+
+def train_terms(questions: Sequence[Question], l2: float) -> tuple[dict[str, float], float]:
+    """A logistic regression over unit-length bags of stemmed terms (`bag_logit` reads it)."""
+    rows = [(set(part), q.in_scope) for q in questions for part in q.parts]
+    vocabulary = {t: i for i, t in enumerate(sorted({t for terms, _ in rows for t in terms}))}
+    x = np.zeros((len(rows), len(vocabulary)))
+    for row, (terms, _) in enumerate(rows):
+        if terms:
+            x[row, [vocabulary[t] for t in terms]] = 1 / np.sqrt(len(terms))
+    y = np.asarray([float(in_scope) for _, in_scope in rows])
+    w = fit(x, y, l2, balanced=True)
+    return {t: float(w[1 + i]) for t, i in vocabulary.items()}, float(w[0])
 
 
 def train_scope(questions: Sequence[Question], l2: float) -> ScopeModel:
@@ -135,6 +161,19 @@ def out_of_fold(questions: Sequence[Question], folds: int, l2: float) -> tuple[F
                 logits[i] = model.logit(q.vectors)
                 close[i] = model.outside(q.vectors)[0]
     return logits, close
+
+
+def terms_out_of_fold(questions: Sequence[Question], folds: int, l2: float) -> Floats:
+    """The term classifier's scope log-odds, each from a fold that did not see the question."""
+    logits = np.zeros(len(questions))
+    for fold in range(folds):
+        weights, bias = train_terms([q for q in questions if q.fold != fold], l2)
+        model = ScopeModel(np.zeros(1, np.float32), 0.0, "", np.zeros((0, 1), np.float32), ())
+        model = dataclasses.replace(model, term_weights=weights, term_bias=bias)
+        for i, q in enumerate(questions):
+            if q.fold == fold:
+                logits[i] = model.term_logit(q.parts) or 0.0
+    return logits
 
 
 def log_loss(logits: Floats, y: Floats) -> float:
@@ -176,7 +215,10 @@ def held_out_positives(
             question = snippet.questions[fold]
             scored = oof[doc, fold]
             signals = dataclasses.replace(
-                index.signals(question), scope=scored.oof, outside=scored.oof_outside
+                index.signals(question),
+                scope=scored.oof,
+                outside=scored.oof_outside,
+                term_scope=scored.oof_terms,
             )
             features.append(signals)
             found = index.explain(question, limit=3)
@@ -210,6 +252,12 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=4)
     parser.add_argument(
         "--with-dev", action="store_true", help="add the dev set's negatives to calibration"
+    )
+    parser.add_argument(
+        "--false-decline-budget",
+        type=float,
+        default=FALSE_DECLINE_BUDGET,
+        help="the share of held-out positives the threshold may decline",
     )
     parser.add_argument(
         "--dry-run", action="store_true", help=f"do not write {SCOPE_FILE.relative_to(ROOT)}"
@@ -248,7 +296,19 @@ def main() -> None:
     for question, logit, near in zip(scope_questions, logits, close, strict=True):
         question.oof = float(np.clip(logit, -LOGIT_LIMIT, LOGIT_LIMIT))
         question.oof_outside = float(near)
-    final = train_scope(scope_questions, l2)
+    term_losses = {
+        l2: log_loss(terms_out_of_fold(scope_questions, args.folds, l2), y_scope)
+        for l2 in TERM_L2_GRID
+    }
+    term_l2 = min(term_losses, key=term_losses.__getitem__)
+    for question, logit in zip(
+        scope_questions, terms_out_of_fold(scope_questions, args.folds, term_l2), strict=True
+    ):
+        question.oof_terms = float(logit)
+    term_weights, term_bias = train_terms(scope_questions, term_l2)
+    final = dataclasses.replace(
+        train_scope(scope_questions, l2), term_weights=term_weights, term_bias=term_bias
+    )
 
     # The answer model's questions.
     pos, hits = held_out_positives(snippets, topics, args.folds, encoder, example)
@@ -256,7 +316,10 @@ def main() -> None:
 
     def signals(question: Question) -> Signals:
         return dataclasses.replace(
-            index.signals(question.text), scope=question.oof, outside=question.oof_outside
+            index.signals(question.text),
+            scope=question.oof,
+            outside=question.oof_outside,
+            term_scope=question.oof_terms,
         )
 
     pos += [signals(q) for q in extra if q.in_scope]
@@ -269,14 +332,15 @@ def main() -> None:
             assert q.vectors is not None
             q.oof = final.logit(q.vectors)
             q.oof_outside = final.outside(q.vectors)[0]
+            q.oof_terms = final.term_logit(q.parts) or 0.0
         neg += [signals(q) for q in dev_negatives]
     x = np.asarray([astuple(f) for f in pos + neg], dtype=np.float64)
     y = np.r_[np.ones(len(pos)), np.zeros(len(neg))]
-    used, unscoped_columns = [0, 1, 2, 3, 4, 6, 7], [0, 1, 2, 6, 7]
-    bias, w_lex, w_sem, w_dom, w_scope, w_out, w_product, w_elsewhere = fit(x[:, used], y)
+    used, unscoped_columns = [0, 1, 2, 3, 4, 6, 7, 8], [0, 1, 2, 6, 7]
+    bias, w_lex, w_sem, w_dom, w_scope, w_out, w_product, w_elsewhere, w_terms = fit(x[:, used], y)
     model = AnswerModel(
         float(bias), float(w_lex), float(w_sem), float(w_dom), float(w_scope), float(w_out),
-        float(w_product), float(w_elsewhere),
+        float(w_product), float(w_elsewhere), float(w_terms),
     )  # fmt: skip
     unscoped = fit(x[:, unscoped_columns], y)
     lexical_only = fit(x[:, :1], y)
@@ -286,6 +350,8 @@ def main() -> None:
     print(f"knowledge: {len(snippets)} snippets; scope classifier: {len(scope_questions)} "
           f"questions ({int(y_scope.sum())} in scope), L2 {l2} (cross-validated log-loss "
           + ", ".join(f"{k}: {v:.3f}" for k, v in losses.items()) + ")")  # fmt: skip
+    print(f"term classifier: {len(term_weights)} terms, L2 {term_l2} (cross-validated log-loss "
+          + ", ".join(f"{k}: {v:.3f}" for k, v in term_losses.items()) + ")")  # fmt: skip
     print(f"answer model: positives {len(pos)} (example questions held out in {args.folds} "
           f"folds, own on-topic questions), negatives {len(neg)} "
           f"({'own and the dev set' if args.with_dev else 'own only'})")  # fmt: skip
@@ -293,7 +359,12 @@ def main() -> None:
           f"hit@1 (shared topic) {np.mean([h[2] for h in hits]):.2f}, "
           f"hit@3 (shared topic) {np.mean([h[3] for h in hits]):.2f}")  # fmt: skip
     print("AUC answerable vs must-decline (scope log-odds out of fold):")
-    alone = (("lexical evidence", 0), ("semantic similarity", 1), ("scope log-odds", 3))
+    alone = (
+        ("lexical evidence", 0),
+        ("semantic similarity", 1),
+        ("scope log-odds", 3),
+        ("scope log-odds from the words", 8),
+    )
     for label, column in alone:
         print(f"  {label + ' alone':<42}{auc(x[y == 1, column], x[y == 0, column]):.3f}")
     near = x[:, 4]
@@ -306,22 +377,25 @@ def main() -> None:
         ("  + closeness to out-of-scope", [0, 1, 2, 4]),
         ("  + scope and closeness", [0, 1, 2, 3, 4]),
         ("  + the career it names", [0, 1, 2, 6, 7]),
+        ("  + scope from the words", [0, 1, 2, 8]),
+        ("  + all but the words' scope", [0, 1, 2, 3, 4, 6, 7]),
     )
     for label, columns in combinations:
         w = fit(x[:, columns], y)
         z = x[:, columns] @ w[1:] + w[0]
         print(f"  {label:<42}{auc(z[y == 1], z[y == 0]):.3f}")
-    print(f"  {'  + both (used)':<42}{auc(p_pos, p_neg):.3f}")
+    print(f"  {'  + all (used)':<42}{auc(p_pos, p_neg):.3f}")
     print("ROC of the fused chance (threshold: share of positives answered / negatives declined):")
     for t in np.round(np.arange(0.05, 0.96, 0.05), 2):
         tpr, tnr = float((p_pos >= t).mean()), float((p_neg < t).mean())
         print(f"  {t:.2f}  answered {tpr:.3f}  declined {tnr:.3f}")
     grid = np.round(np.arange(0.01, 1.0, 0.01), 2)
-    chosen = float(max(t for t in grid if (p_pos < t).mean() <= FALSE_DECLINE_BUDGET))
+    budget = args.false_decline_budget
+    chosen = float(max(t for t in grid if (p_pos < t).mean() <= budget))
     print(
         f"SCOPED_MODEL = AnswerModel(bias={bias:.2f}, lexical={w_lex:.2f}, semantic={w_sem:.2f}, "
         f"domain={w_dom:.2f},\n    scope={w_scope:.2f}, outside={w_out:.2f}, "
-        f"product={w_product:.2f}, elsewhere={w_elsewhere:.2f})"
+        f"product={w_product:.2f}, elsewhere={w_elsewhere:.2f}, term_scope={w_terms:.2f})"
     )
     print(
         f"SEMANTIC_MODEL = AnswerModel(bias={unscoped[0]:.2f}, lexical={unscoped[1]:.2f}, "
@@ -333,13 +407,14 @@ def main() -> None:
         "semantic=0.0, domain=0.0)"
     )
     print(f"DEFAULT_ANSWER_THRESHOLD = {chosen:.2f}  (PMADVICE_ANSWER_THRESHOLD; at most "
-          f"{FALSE_DECLINE_BUDGET:.0%} of held-out positives declined)")  # fmt: skip
+          f"{budget:.0%} of held-out positives declined)")  # fmt: skip
 
     if not args.dry_run:
         write_scope(
             SCOPE_FILE,
             final,
-            f"written by benchmarks/calibrate.py: logistic regression, L2 {l2}, "
+            f"written by benchmarks/calibrate.py: logistic regression, L2 {l2} (terms: "
+            f"{term_l2}), "
             f"{len(scope_questions)} questions, seed {SEED}",
         )
         print(f"wrote {SCOPE_FILE.relative_to(ROOT)}: {final.prototypes.shape[0]} prototypes")

@@ -403,6 +403,8 @@ def format_explanation(found: Explanation) -> str:
             f"  scope: {found.scope:.2f} chance it is about moving into product; closeness to "
             f"out-of-scope questions {found.outside:.3f} (nearest: {found.nearest_outside})"
         )
+    if found.term_scope is not None:
+        lines.append(f"  scope from its words alone: {found.term_scope:.2f}")
     lines.append(f"  decision: {found.reason}")
     for rank, hit in enumerate(found.hits, 1):
         lines.append(

@@ -256,6 +256,16 @@ def read_scope(path: Path) -> ScopeModel | None:
                 encoder=MODEL_ID,
                 prototypes=data["prototypes"].astype(np.float32),
                 prototype_texts=tuple(str(t) for t in data["prototype_texts"]),
+                term_weights=dict(
+                    zip(
+                        (str(t) for t in data["terms"]),
+                        (float(w) for w in data["term_weights"]),
+                        strict=True,
+                    )
+                )
+                if "terms" in data
+                else {},
+                term_bias=float(data["term_bias"]) if "term_bias" in data else 0.0,
             )
     except (OSError, ValueError, KeyError) as error:
         log.warning("scope classifier %s not used: %s", path, error)
@@ -274,4 +284,7 @@ def write_scope(path: Path, model: ScopeModel, about: str) -> None:
             weights=model.weights.astype(np.float32),
             prototypes=model.prototypes.astype(np.float16),
             prototype_texts=np.asarray(model.prototype_texts),
+            terms=np.asarray(list(model.term_weights)),
+            term_weights=np.asarray(list(model.term_weights.values()), dtype=np.float32),
+            term_bias=np.asarray(model.term_bias),
         )

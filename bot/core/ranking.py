@@ -63,6 +63,8 @@ class Signals:
     known: float
     product: bool = False
     elsewhere: bool = False
+    term_scope: float = 0.0
+    """The scope log-odds read from the question's words (0 without a classifier)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +83,7 @@ class AnswerModel:
     outside: float = 0.0
     product: float = 0.0
     elsewhere: float = 0.0
+    term_scope: float = 0.0
 
     def probability(self, signals: Signals) -> float:
         z = self._question_term(signals) + (
@@ -102,13 +105,14 @@ class AnswerModel:
             + self.outside * signals.outside
             + self.product * signals.product
             + self.elsewhere * signals.elsewhere
+            + self.term_scope * signals.term_scope
         )
 
 
 # Fitted by `python benchmarks/calibrate.py` on the shipped knowledge base.
 SCOPED_MODEL = AnswerModel(
-    bias=-3.56, lexical=9.58, semantic=7.20, domain=1.34, scope=0.82, outside=-9.98,
-    product=8.97, elsewhere=-5.67,
+    bias=-3.81, lexical=9.42, semantic=6.75, domain=0.84, scope=0.65, outside=-7.89,
+    product=8.83, elsewhere=-5.75, term_scope=0.31,
 )  # fmt: skip
 SEMANTIC_MODEL = AnswerModel(
     bias=-7.43, lexical=9.45, semantic=7.91, domain=1.68, product=8.57, elsewhere=-5.47,
@@ -187,6 +191,8 @@ class Explanation:
     """Share of the question's words the knowledge base has at all."""
     aim: Aim
     """Whether the question names product management, and other careers it heads for."""
+    term_scope: float | None
+    """The chance its words alone give that it is about the field (None without a classifier)."""
     answerability: float
     threshold: float
     answered: bool
@@ -215,6 +221,7 @@ class _Evaluation:
     nearest_outside: str
     known: float
     aim: Aim
+    term_scope: float | None
     reason: str = ""
 
 
@@ -291,7 +298,7 @@ class SearchIndex:
         encoder = self.semantic.encoder.name if self.semantic else "none (lexical only)"
         if found is None:
             return Explanation(
-                query, None, (), (), (), (), encoder, False, None, 0.0, "", 0.0, NO_AIM, 0.0,
+                query, None, (), (), (), (), encoder, False, None, 0.0, "", 0.0, NO_AIM, None, 0.0,
                 cfg.answer_threshold, False,
                 "no words to match (only stop words, or nothing the index or the field "
                 "vocabulary knows)",
@@ -343,6 +350,7 @@ class SearchIndex:
             nearest_outside=found.nearest_outside,
             known=found.known,
             aim=found.aim,
+            term_scope=None if found.term_scope is None else probability(found.term_scope),
             answerability=best,
             threshold=cfg.answer_threshold,
             answered=answered,
@@ -364,6 +372,7 @@ class SearchIndex:
             found.known,
             found.aim.product,
             found.aim.other_career,
+            found.term_scope or 0.0,
         )
 
     def _field_name(self, doc: int, field_index: int) -> str:
@@ -435,10 +444,16 @@ class SearchIndex:
         originals = [t for t in asked_terms.terms if t.original]
         known = sum(self.lexical.knows(t.term) for t in originals) / max(len(originals), 1)
         scope, outside, nearest_outside = self._scope_signals(vectors)
+        term_scope = (
+            self._scope.term_logit(self.analyzer.terms(text) for text in texts)
+            if self._scope is not None
+            else None
+        )
         aim = aim_of(query)
         question = Signals(
-            0.0, 0.0, domain, scope or 0.0, outside, known, aim.product, aim.other_career
-        )
+            0.0, 0.0, domain, scope or 0.0, outside, known, aim.product, aim.other_career,
+            term_scope or 0.0,
+        )  # fmt: skip
         chance = self._model.probabilities(lex, sem, question)
         bonus = np.zeros(len(pool))
         for background in backgrounds:
@@ -467,6 +482,7 @@ class SearchIndex:
             nearest_outside=nearest_outside,
             known=known,
             aim=aim,
+            term_scope=term_scope,
         )
         use_prefilter = cfg.domain_prefilter if prefilter is None else prefilter
         if use_prefilter and not domain:

@@ -8,14 +8,17 @@ the ops team better, project-management tooling, "product" in the shop sense, ev
 learns which directions of the embedding space are the field's. A second, local signal
 contrasts the question with its nearest out-of-scope prototypes (the classifier's own
 must-decline questions): a question that sits right next to "how do I become a scrum master"
-is likely a trap however close it also is to a snippet. Both are signals of the answer model in
-`ranking.py`. The weights and prototypes belong to one encoder's vector space; they are fitted
+is likely a trap however close it also is to a snippet. A third reads the question's words
+rather than their average: a logistic regression over the bag of its stemmed terms, trained on
+the same questions, where "pickers", "haiku" or "pmp" can each carry their own weight. All are
+signals of the answer model in `ranking.py`. The weights and prototypes belong to one encoder's vector space; they are fitted
 and written by `benchmarks/calibrate.py` and loaded next to the encoder.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -37,6 +40,9 @@ class ScopeModel:
     prototypes: NDArray[np.float32]
     """Unit vectors of questions that must be declined, one row each."""
     prototype_texts: tuple[str, ...]
+    term_weights: Mapping[str, float] = field(default_factory=dict)
+    """Weights of stemmed terms (`lexical.Analyzer.terms`) for `term_logit`."""
+    term_bias: float = 0.0
 
     def logit(self, vectors: NDArray[np.float32]) -> float:
         """Log-odds that the question is in scope: the best over its vectors (the whole
@@ -45,6 +51,17 @@ class ScopeModel:
             return -LOGIT_LIMIT
         z = float((vectors @ self.weights).max()) + self.bias
         return max(min(z, LOGIT_LIMIT), -LOGIT_LIMIT)
+
+    def term_logit(self, parts: Iterable[Iterable[str]]) -> float | None:
+        """Log-odds that the question is in scope from its words: the best over its parts
+        (the whole message and, for a long one, its question part); None without term weights."""
+        if not self.term_weights:
+            return None
+        best = max(
+            (bag_logit(self.term_weights, self.term_bias, terms) for terms in parts),
+            default=-LOGIT_LIMIT,
+        )
+        return max(min(best, LOGIT_LIMIT), -LOGIT_LIMIT)
 
     def outside(self, vectors: NDArray[np.float32]) -> tuple[float, str]:
         """Closeness to the out-of-scope prototypes (see `closeness`) and the nearest one."""
@@ -67,3 +84,12 @@ def closeness(prototypes: NDArray[np.float32], vectors: NDArray[np.float32]) -> 
     top = np.partition(scores, scores.shape[1] - count, axis=1)[:, -count:].mean(axis=1)
     row = int(top.argmin())
     return float(top[row]), int(scores[row].argmax())
+
+
+def bag_logit(weights: Mapping[str, float], bias: float, terms: Iterable[str]) -> float:
+    """A logistic regression's log-odds over the set of known terms, scaled to unit length
+    (each known term counts 1 / sqrt(number of known terms), as in training)."""
+    known = [weights[t] for t in set(terms) if t in weights]
+    if not known:
+        return bias
+    return bias + sum(known) / float(np.sqrt(len(known)))

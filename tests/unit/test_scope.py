@@ -9,8 +9,10 @@ import pytest
 import yaml
 
 from bot.catalog import load_knowledge
+from bot.core.lexical import Analyzer
+from bot.core.query import question_part
 from bot.core.ranking import SearchIndex
-from bot.core.scope import NEAREST, closeness
+from bot.core.scope import LOGIT_LIMIT, NEAREST, ScopeModel, bag_logit, closeness
 from bot.core.text import normalise_question
 from bot.embedding import MODEL_ID, SCOPE_FILE, WordLlamaEncoder, read_scope
 
@@ -111,3 +113,41 @@ def test_twin_questions_differ_by_the_career_they_aim_at(index, elsewhere, produ
     assert index.search(elsewhere).declined
     assert not index.search(product).declined
     assert index.explain(elsewhere).aim.other_career
+
+
+def test_the_word_classifier_scales_known_terms_to_unit_length():
+    weights = {"pm": 2.0, "cv": 1.0, "haiku": -3.0}
+    assert bag_logit(weights, -0.5, ["pm", "cv", "pm", "unknown"]) == pytest.approx(
+        -0.5 + 3.0 / np.sqrt(2)
+    )
+    assert bag_logit(weights, -0.5, ["unknown"]) == -0.5
+
+
+def test_the_word_scope_is_the_best_part_and_clipped():
+    blank = ScopeModel(np.zeros(2, np.float32), 0.0, "m", np.zeros((0, 2), np.float32), ())
+    assert blank.term_logit([["pm"]]) is None
+    model = ScopeModel(
+        np.zeros(2, np.float32), 0.0, "m", np.zeros((0, 2), np.float32), (),
+        term_weights={"pm": 3.0, "haiku": -20.0}, term_bias=0.0,
+    )  # fmt: skip
+    assert model.term_logit([["haiku"], ["pm"]]) == pytest.approx(3.0)
+    assert model.term_logit([["haiku"]]) == -LOGIT_LIMIT
+
+
+def test_the_shipped_word_classifier_knows_only_words_of_our_own_questions():
+    model = read_scope(SCOPE_FILE)
+    assert model is not None
+    assert len(model.term_weights) > 500
+    analyzer = Analyzer()
+    texts = [q for s in KNOWLEDGE.snippets for q in s.questions]
+    texts += [c["q"] for c in SCOPE_CASES if not c.get("holdout")]
+    texts += [c["q"] for c in TUNING_CASES if not c["expect"]]
+    ours: set[str] = set()
+    for text in texts:
+        for part in (text, question_part(text)):
+            if part:
+                ours.update(analyzer.terms(part))
+    assert set(model.term_weights) <= ours
+    weights = model.term_weights
+    assert weights[analyzer.stem("portfolio")] > 0
+    assert weights[analyzer.stem("haiku")] < 0
