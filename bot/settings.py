@@ -36,7 +36,9 @@ def split_ids(value: object) -> object:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
+    model_config = SettingsConfigDict(
+        env_prefix="", extra="ignore", case_sensitive=False, env_ignore_empty=True
+    )
 
     database_url: str = Field(default_factory=default_database_url, alias="PMADVICE_DATABASE_URL")
     knowledge_dir: Path = Field(default=SHIPPED_KNOWLEDGE, alias="PMADVICE_KNOWLEDGE_DIR")

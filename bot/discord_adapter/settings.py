@@ -45,7 +45,9 @@ def _snowflakes(values: list[str]) -> list[int]:
 
 
 class DiscordSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
+    model_config = SettingsConfigDict(
+        env_prefix="", extra="ignore", case_sensitive=False, env_ignore_empty=True
+    )
 
     token: SecretStr = Field(alias="DISCORD_TOKEN")
     guild_ids: Annotated[list[str], NoDecode] = Field(

@@ -20,7 +20,9 @@ _CLIENT_ID = re.compile(r"^[0-9]{3,20}\.[0-9]{3,20}$")
 
 
 class SlackSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
+    model_config = SettingsConfigDict(
+        env_prefix="", extra="ignore", case_sensitive=False, env_ignore_empty=True
+    )
 
     bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
     signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")

@@ -226,3 +226,20 @@ def _entry_at(lines, index):
         if line.startswith("  - id: "):
             return line.removeprefix("  - id: ").strip()
     return None
+
+
+def test_an_empty_setting_counts_as_unset(env, monkeypatch):
+    """`NAME=` lines of an env file reach the process as empty strings: they configure nothing."""
+    from bot.cli import _configured_platforms
+    from bot.discord_adapter.settings import load_discord_settings
+    from bot.settings import load_settings
+
+    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "DISCORD_TOKEN", "PMADVICE_DATABASE_URL"):
+        monkeypatch.setenv(name, "")
+    settings = load_settings()
+    assert _configured_platforms(settings) == []
+    assert settings.database_url.startswith("sqlite")
+
+    monkeypatch.setenv("DISCORD_TOKEN", "x" * 24 + "." + "y" * 6 + "." + "z" * 27)
+    assert _configured_platforms(load_settings()) == ["discord"]
+    assert load_discord_settings().token is not None
