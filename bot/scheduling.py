@@ -90,9 +90,16 @@ class NudgeScheduler:
             log.info("nudges: handed back %s claimed nudges", released)
 
     async def _tick(self) -> None:
-        self._running = asyncio.current_task()
+        self._running = current = asyncio.current_task()
         try:
             report = await self.engine.tick()
+        except asyncio.CancelledError:
+            if self._scheduler is not None or current is None:
+                raise  # not cut short by `stop`: let whoever cancelled it see that
+            # `stop` gave up waiting and hands back what the tick still held. Ending quietly
+            # keeps APScheduler from logging an expected shutdown as a failed job.
+            current.uncancel()
+            return
         except Exception:
             log.exception("nudges: tick failed; the next one retries")
             return

@@ -8,9 +8,9 @@ READY, heartbeats, RESUME, and dispatches whatever the test sends (INTERACTION_C
 (`fake_payloads`, `fake_schema`, `fake_records`) and are re-exported here.
 
 Everything is recorded. Tests await what they expect with `wait_for`, bounded by a timeout, and
-never sleep. The fake can also misbehave on purpose: fail a route, refuse DMs (50007), or answer
+never sleep. The fake can also misbehave on purpose: fail a route, refuse DMs (50007), answer
 429 the way Discord does (`retry_after`, `global`, `Retry-After`, `Via`), including a global
-limit of N requests per second.
+limit of N requests per second, or `hold` a route's requests unanswered.
 """
 
 from __future__ import annotations
@@ -91,6 +91,7 @@ class FakeDiscord:
         self.invalid: list[str] = []
         """Bodies the fake rejected as Discord would (50035); a correct bot causes none."""
         self._failures: list[Failure] = []
+        self._held: list[tuple[str, re.Pattern[str], asyncio.Event]] = []
         self._recent: deque[float] = deque()
         self._nonces: dict[tuple[str, str], dict[str, Any]] = {}
         self._messages_by_id: dict[str, dict[str, Any]] = {}
@@ -133,6 +134,7 @@ class FakeDiscord:
         return self
 
     async def stop(self) -> None:
+        self.release()
         for session in list(self.sessions):
             await session.ws.close()
         if self._runner is not None:
@@ -167,6 +169,16 @@ class FakeDiscord:
         self._failures.append(
             Failure(method, re.compile(path), status, body, dict(headers or {}), times)
         )
+
+    def hold(self, method: str, path: str) -> None:
+        """Record the requests matching `path` (a regex) but answer none of them until
+        `release` (or `stop`): a request the bot has in flight for as long as the test wants."""
+        self._held.append((method, re.compile(path), asyncio.Event()))
+
+    def release(self) -> None:
+        for _, _, gate in self._held:
+            gate.set()
+        self._held.clear()
 
     def rate_limit(
         self, method: str, path: str, retry_after: float, is_global: bool = False, times: int = 1
@@ -226,6 +238,10 @@ class FakeDiscord:
         )
         self.requests.append(record)
         request[BODY] = body
+        for method, path, gate in list(self._held):
+            if method == request.method and path.search(record.path):
+                await self._notify()  # the request is seen while it is held
+                await gate.wait()
         try:
             response = await self._gatekeep(request, record)
             if response is None:

@@ -79,6 +79,41 @@ async def test_stop_lets_a_running_tick_finish_its_claimed_work() -> None:
     assert nudges.ticks == 1
 
 
+class StuckEngine(StubEngine):
+    """A send the platform never answers: telling the engine to stop does not end its tick."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release.clear()
+        self.handed_back = False
+
+    def stop(self) -> None:
+        self.stopped = True
+
+    async def release_claims(self) -> int:
+        self.handed_back = True
+        return 1
+
+
+async def test_a_tick_cut_short_by_stop_is_no_error(caplog: pytest.LogCaptureFixture) -> None:
+    """`stop` cancels a stuck tick after its timeout and hands back its claims; that expected
+    end is neither an error nor a traceback in the log (APScheduler's logger included)."""
+    engine = StuckEngine()
+    nudges = NudgeScheduler(cast(NudgeEngine, engine), HOUR, stop_timeout=0.1)
+    await nudges.start()
+    await asyncio.wait_for(engine.ticked.wait(), timeout=5)
+
+    with caplog.at_level(logging.DEBUG):
+        await asyncio.wait_for(nudges.stop(), timeout=5)
+
+    assert engine.stopped
+    assert engine.handed_back
+    assert nudges.ticks == 1
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert not any(r.exc_info for r in caplog.records)
+    assert "cancelling" in caplog.text
+
+
 async def test_a_failing_tick_is_logged_and_the_next_one_runs(
     caplog: pytest.LogCaptureFixture,
 ) -> None:

@@ -3,6 +3,11 @@
 `pmadvice run slack --http --port N` against the fake Slack on 127.0.0.1, and the console
 with `PMADVICE_HTTP_PORT`: `/readyz` turns 200, a question moves `pmadvice_` metrics, and
 SIGTERM ends the process with exit 0 within 10 s, leaving no delivery claimed.
+
+`pmadvice run discord` (the fake Discord's REST and gateway) and `pmadvice run slack` in Socket
+Mode (the fake Slack's websocket) are stopped the same way, on SQLite and on PostgreSQL, while
+the weekly nudge they claimed on their first tick is stuck at the platform: SIGTERM still ends
+them with exit 0 within 10 s, and the nudge is handed back for the next process to send.
 """
 
 from __future__ import annotations
@@ -13,15 +18,25 @@ import socket
 import sqlite3
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
 import pytest
+from sqlalchemy import func, select
 
+from bot.core.models import Subscription, SubscriptionStatus, UserRef
+from bot.storage.engine import create_engine
+from bot.storage.repositories import build_repositories
+from bot.storage.tables import DeliveryRow
+from tests.discord.fake_discord import GUILD_ID, FakeDiscord
+from tests.discord.fake_discord import TOKEN as DISCORD_TOKEN
+from tests.discord.fake_records import Request
 from tests.operations.support import ROOT, environment
-from tests.slack.fake_slack import FakeSlack
-from tests.slack.support import BOT_TOKEN, SIGNING_SECRET, HttpTransport, Member
+from tests.slack.fake_slack import TEAM_ID, FakeSlack
+from tests.slack.support import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, HttpTransport, Member
 
 STOP_WITHIN = 10.0
 
@@ -34,7 +49,7 @@ def free_port() -> int:
 
 @pytest.fixture
 async def fake_slack() -> AsyncIterator[FakeSlack]:
-    fake = FakeSlack(bot_token=BOT_TOKEN)
+    fake = FakeSlack(bot_token=BOT_TOKEN, app_token=APP_TOKEN)
     await fake.start()
     yield fake
     await fake.stop()
@@ -119,7 +134,7 @@ async def test_slack_http_mode_serves_probes_and_metrics_and_stops_cleanly(
 
     assert code == 0, err
     assert took < STOP_WITHIN
-    assert "Traceback" not in err
+    assert "Traceback" not in err, err
     assert SIGNING_SECRET not in err
     assert BOT_TOKEN not in err
     assert '"message": "stopped"' in err  # JSON lines
@@ -140,5 +155,140 @@ async def test_the_console_serves_probes_and_stops_on_sigterm(tmp_path: Path) ->
 
     assert code == 0, err
     assert took < STOP_WITHIN
-    assert "Traceback" not in err
+    assert "Traceback" not in err, err
     assert claimed_rows(tmp_path / "data" / "bot.db") == 0
+
+
+DISCORD_MEMBER = UserRef("discord", "discord", "1400000000000000001")
+SLACK_MEMBER = UserRef("slack", TEAM_ID, "U0MEMBER01")
+
+
+async def due_nudge(url: str, member: UserRef) -> None:
+    """Subscribe `member` to a weekly nudge that came due a minute ago: the bot's first tick
+    claims it and asks the platform to send it."""
+    due = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=1)
+    subscription = Subscription(
+        user=member,
+        weekday=due.weekday(),
+        local_time=due.time(),
+        timezone="UTC",
+        status=SubscriptionStatus.ACTIVE,
+        created_at=due - timedelta(days=7),
+        next_due_at=due,
+    )
+    engine = create_engine(url)
+    try:
+        await build_repositories(engine).subscriptions.save(subscription)
+    finally:
+        await engine.dispose()
+
+
+async def delivery_statuses(url: str) -> Counter[str]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                select(DeliveryRow.status, func.count()).group_by(DeliveryRow.status)
+            )
+            return Counter({str(status): int(count) for status, count in rows})
+    finally:
+        await engine.dispose()
+
+
+async def until_held(seen: Awaitable[object], bot: asyncio.subprocess.Process) -> None:
+    """Until the fake platform holds the bot's request (`seen` resolves); failing if the bot
+    exits first."""
+    held = asyncio.ensure_future(seen)
+    exited = asyncio.ensure_future(bot.wait())
+    done, _ = await asyncio.wait({held, exited}, return_when=asyncio.FIRST_COMPLETED)
+    exited.cancel()
+    if held not in done:
+        held.cancel()
+        _, err = await bot.communicate()
+        pytest.fail(f"exited before sending the nudge: {err.decode()[-2000:]}")
+    held.result()
+
+
+async def stop_when_ready(
+    url: str, bot: asyncio.subprocess.Process, port: int, platform: str
+) -> tuple[int, float, str, Counter[str], Counter[str]]:
+    """Once `/readyz` has the platform connected: SIGTERM. The exit code, how long stopping
+    took, stderr, and the deliveries by status before and after."""
+    async with aiohttp.ClientSession() as session:
+        ready = await until_ready(session, f"http://127.0.0.1:{port}", bot)
+    assert ready["checks"] == {"database": True, "knowledge": True, platform: True}
+    before = await delivery_statuses(url)
+    code, took, err = await terminate(bot)
+    return code, took, err, before, await delivery_statuses(url)
+
+
+async def test_discord_stops_on_sigterm_and_hands_back_the_nudge_it_was_sending(
+    database_url: str, tmp_path: Path
+) -> None:
+    await due_nudge(database_url, DISCORD_MEMBER)
+    port = free_port()
+    async with FakeDiscord() as fake:
+        fake.hold("POST", r"^/channels/\d+/messages$")
+        env = environment(
+            tmp_path,
+            PMADVICE_DATABASE_URL=database_url,
+            PMADVICE_HTTP_PORT=str(port),
+            PMADVICE_LOG_FORMAT="json",
+            DISCORD_TOKEN=DISCORD_TOKEN,
+            DISCORD_GUILD_IDS=str(GUILD_ID),
+            PMADVICE_DISCORD_API_URL=fake.api_url,
+            PMADVICE_DISCORD_GATEWAY_URL=fake.gateway_url,
+        )
+        bot = await start(env, "run", "discord")
+
+        def sending() -> list[Request]:
+            return [r for r in fake.requests if r.method == "POST" and r.path.endswith("/messages")]
+
+        await until_held(fake.wait_for(lambda: bool(sending()), 30.0), bot)
+        code, took, err, before, after = await stop_when_ready(database_url, bot, port, "discord")
+        assert fake.invalid == []
+
+    assert len(sending()) == 1
+    assert before["sending"] == 1
+    assert code == 0, err
+    assert took < STOP_WITHIN
+    assert "Traceback" not in err, err
+    assert DISCORD_TOKEN not in err
+    assert '"message": "stopped"' in err
+    assert after["sending"] == 0
+    assert after["pending"] == before["pending"] + 1  # handed back, to be sent again
+
+
+async def test_slack_socket_mode_stops_on_sigterm_and_hands_back_the_nudge_it_was_sending(
+    fake_slack: FakeSlack, database_url: str, tmp_path: Path
+) -> None:
+    await due_nudge(database_url, SLACK_MEMBER)
+    fake_slack.hold("chat.postMessage")
+    port = free_port()
+    env = environment(
+        tmp_path,
+        PMADVICE_DATABASE_URL=database_url,
+        PMADVICE_HTTP_PORT=str(port),
+        PMADVICE_LOG_FORMAT="json",
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_APP_TOKEN=APP_TOKEN,
+        PMADVICE_SLACK_API_URL=fake_slack.api_url,
+    )
+    bot = await start(env, "run", "slack")
+    await until_held(
+        fake_slack.wait_for(lambda: bool(fake_slack.called("chat.postMessage")), 30.0), bot
+    )
+    assert fake_slack.socket_connected
+    code, took, err, before, after = await stop_when_ready(database_url, bot, port, "slack")
+
+    assert fake_slack.connections_opened == 1
+    assert len(fake_slack.called("chat.postMessage")) == 1
+    assert before["sending"] == 1
+    assert code == 0, err
+    assert took < STOP_WITHIN
+    assert "Traceback" not in err, err
+    assert BOT_TOKEN not in err
+    assert APP_TOKEN not in err
+    assert '"message": "stopped"' in err
+    assert after["sending"] == 0
+    assert after["pending"] == before["pending"] + 1  # handed back, to be sent again

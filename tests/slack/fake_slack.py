@@ -3,8 +3,8 @@
 It answers the methods the bot calls with bodies shaped like Slack's, checks the bearer token,
 rejects Block Kit that real Slack would reject (too many blocks, text too long, duplicate
 action ids), records everything, and can be told to fail a method: an error code, a 429 with
-Retry-After, a 5xx, or a dropped connection. Tests wait on records with `wait_for`, which
-wakes on every new record instead of sleeping.
+Retry-After, a 5xx, a dropped connection, or no answer until released (`hold`). Tests wait on
+records with `wait_for`, which wakes on every new record instead of sleeping.
 """
 
 from __future__ import annotations
@@ -107,6 +107,7 @@ class FakeSlack:
         self.port = 0
         self.connections_opened = 0
         self._token: str | None = None
+        self._held: dict[str, asyncio.Event] = {}
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -123,6 +124,7 @@ class FakeSlack:
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def stop(self) -> None:
+        self.release()
         for ws in list(self._sockets):
             await ws.close()
         if self._runner is not None:
@@ -154,6 +156,16 @@ class FakeSlack:
 
     def drop(self, method: str, times: int = 1) -> None:
         self._queue(method, Failure(drop=True), times)
+
+    def hold(self, method: str) -> None:
+        """Record calls to `method` but answer none of them until `release` (or `stop`): a
+        request the bot has in flight for as long as the test wants."""
+        self._held.setdefault(method, asyncio.Event())
+
+    def release(self) -> None:
+        for gate in self._held.values():
+            gate.set()
+        self._held.clear()
 
     def fail_hooks(self, status: int = 404, body: str = "expired_url", times: int = 1) -> None:
         for _ in range(times):
@@ -224,6 +236,9 @@ class FakeSlack:
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else params.get("token")
         await self._record(Call(method, params, token))
+        gate = self._held.get(method)
+        if gate is not None:
+            await gate.wait()
 
         limited = self._over_limit(method, params)
         if limited is not None:
