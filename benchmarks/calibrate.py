@@ -9,7 +9,7 @@
    marked `holdout: true` and the on-topic questions of `tests/data/retrieval.yaml`. Its
    regularisation is chosen by cross-validated log-loss; the classifier fitted on all of its
    questions is written to `bot/data/scope-wordllama.npz` (unless --dry-run). Beside it, a
-   second classifier reads the same questions as bags of stemmed terms (its own
+   second classifier reads the same questions as bags of canonical words (its own
    regularisation, also chosen by cross-validated log-loss), written into the same file.
 2. The answer model is a logistic model of the best snippet's lexical evidence and semantic
    similarity, the field-vocabulary flag, the scope log-odds, the closeness to out-of-scope
@@ -74,7 +74,7 @@ class Question:
     oof_outside: float = 0.0
     """Closeness to out-of-scope prototypes, none of which is this question."""
     parts: tuple[tuple[str, ...], ...] = ()
-    """Stemmed terms of the whole question and, for a long one, of its question part."""
+    """Canonical words of the whole question and, for a long one, of its question part."""
     oof_terms: float = 0.0
     """Scope log-odds from the words, by a term classifier that did not see this question."""
 
@@ -93,7 +93,7 @@ def embed(encoder: WordLlamaEncoder, questions: Sequence[Question]) -> None:
     parts = [question_part(t) for t in texts]
     for question, part in zip(questions, parts, strict=True):
         texts_of = [question.text] if part is None else [question.text, part]
-        question.parts = tuple(tuple(ANALYZER.terms(t)) for t in texts_of)
+        question.parts = tuple(tuple(ANALYZER.surface(t)) for t in texts_of)
     whole = encoder.encode(texts)
     asked = encoder.encode([p or t for p, t in zip(parts, texts, strict=True)])
     for row, question in enumerate(questions):
@@ -122,7 +122,7 @@ def fit(x: Floats, y: Floats, l2: float = 1e-3, balanced: bool = False) -> Float
 
 
 def train_terms(questions: Sequence[Question], l2: float) -> tuple[dict[str, float], float]:
-    """A logistic regression over unit-length bags of stemmed terms (`bag_logit` reads it)."""
+    """A logistic regression over unit-length bags of words (`bag_logit` reads it)."""
     rows = [(set(part), q.in_scope) for q in questions for part in q.parts]
     vocabulary = {t: i for i, t in enumerate(sorted({t for terms, _ in rows for t in terms}))}
     x = np.zeros((len(rows), len(vocabulary)))

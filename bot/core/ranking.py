@@ -111,8 +111,8 @@ class AnswerModel:
 
 # Fitted by `python benchmarks/calibrate.py` on the shipped knowledge base.
 SCOPED_MODEL = AnswerModel(
-    bias=-3.81, lexical=9.42, semantic=6.75, domain=0.84, scope=0.65, outside=-7.89,
-    product=8.83, elsewhere=-5.75, term_scope=0.31,
+    bias=-3.58, lexical=9.62, semantic=7.00, domain=1.09, scope=0.73, outside=-9.31,
+    product=8.79, elsewhere=-5.64, term_scope=0.22,
 )  # fmt: skip
 SEMANTIC_MODEL = AnswerModel(
     bias=-7.43, lexical=9.45, semantic=7.91, domain=1.68, product=8.57, elsewhere=-5.47,
@@ -124,7 +124,7 @@ LEXICAL_MODEL = AnswerModel(
 """Used when no encoder is wired in (tests of the lexical ranker, tools)."""
 
 
-DEFAULT_ANSWER_THRESHOLD = 0.62
+DEFAULT_ANSWER_THRESHOLD = 0.64
 """Chosen by `benchmarks/calibrate.py`; overridden by PMADVICE_ANSWER_THRESHOLD."""
 
 
@@ -445,7 +445,7 @@ class SearchIndex:
         known = sum(self.lexical.knows(t.term) for t in originals) / max(len(originals), 1)
         scope, outside, nearest_outside = self._scope_signals(vectors)
         term_scope = (
-            self._scope.term_logit(self.analyzer.terms(text) for text in texts)
+            self._scope.term_logit(self.analyzer.surface(text) for text in texts)
             if self._scope is not None
             else None
         )

@@ -9,7 +9,7 @@ learns which directions of the embedding space are the field's. A second, local 
 contrasts the question with its nearest out-of-scope prototypes (the classifier's own
 must-decline questions): a question that sits right next to "how do I become a scrum master"
 is likely a trap however close it also is to a snippet. A third reads the question's words
-rather than their average: a logistic regression over the bag of its stemmed terms, trained on
+rather than their average: a logistic regression over the bag of its words, trained on
 the same questions, where "pickers", "haiku" or "pmp" can each carry their own weight. All are
 signals of the answer model in `ranking.py`. The weights and prototypes belong to one encoder's vector space; they are fitted
 and written by `benchmarks/calibrate.py` and loaded next to the encoder.
@@ -41,7 +41,8 @@ class ScopeModel:
     """Unit vectors of questions that must be declined, one row each."""
     prototype_texts: tuple[str, ...]
     term_weights: Mapping[str, float] = field(default_factory=dict)
-    """Weights of stemmed terms (`lexical.Analyzer.terms`) for `term_logit`."""
+    """Weights of words (`lexical.Analyzer.surface`: canonical, not stemmed, so they mean the
+    same whatever the stemmer's version) for `term_logit`."""
     term_bias: float = 0.0
 
     def logit(self, vectors: NDArray[np.float32]) -> float:

@@ -183,6 +183,26 @@ async def due_nudge(url: str, member: UserRef) -> None:
         await engine.dispose()
 
 
+def stopped_cleanly(
+    code: int,
+    took: float,
+    err: str,
+    before: Counter[str],
+    after: Counter[str],
+    secrets: list[str],
+) -> None:
+    """Exit 0 in time, no traceback or secret in the log, and the nudge that was being sent
+    handed back to be sent again."""
+    assert before["sending"] == 1
+    assert code == 0, err
+    assert took < STOP_WITHIN
+    assert "Traceback" not in err, err
+    assert not [secret for secret in secrets if secret in err]
+    assert '"message": "stopped"' in err
+    assert after["sending"] == 0
+    assert after["pending"] == before["pending"] + 1
+
+
 async def delivery_statuses(url: str) -> Counter[str]:
     engine = create_engine(url)
     try:
@@ -249,14 +269,7 @@ async def test_discord_stops_on_sigterm_and_hands_back_the_nudge_it_was_sending(
         assert fake.invalid == []
 
     assert len(sending()) == 1
-    assert before["sending"] == 1
-    assert code == 0, err
-    assert took < STOP_WITHIN
-    assert "Traceback" not in err, err
-    assert DISCORD_TOKEN not in err
-    assert '"message": "stopped"' in err
-    assert after["sending"] == 0
-    assert after["pending"] == before["pending"] + 1  # handed back, to be sent again
+    stopped_cleanly(code, took, err, before, after, secrets=[DISCORD_TOKEN])
 
 
 async def test_slack_socket_mode_stops_on_sigterm_and_hands_back_the_nudge_it_was_sending(
@@ -283,12 +296,4 @@ async def test_slack_socket_mode_stops_on_sigterm_and_hands_back_the_nudge_it_wa
 
     assert fake_slack.connections_opened == 1
     assert len(fake_slack.called("chat.postMessage")) == 1
-    assert before["sending"] == 1
-    assert code == 0, err
-    assert took < STOP_WITHIN
-    assert "Traceback" not in err, err
-    assert BOT_TOKEN not in err
-    assert APP_TOKEN not in err
-    assert '"message": "stopped"' in err
-    assert after["sending"] == 0
-    assert after["pending"] == before["pending"] + 1  # handed back, to be sent again
+    stopped_cleanly(code, took, err, before, after, secrets=[BOT_TOKEN, APP_TOKEN])
