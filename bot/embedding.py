@@ -74,6 +74,7 @@ class WordLlamaEncoder:
     def __init__(self, cache_file: Path | None = None, scope: ScopeModel | None = None) -> None:
         self._lock = threading.Lock()
         self._tokenizer: Any = None
+        self._words: frozenset[str] | None = None
         self._weights: NDArray[np.float16] | None = None
         self._word_ids: dict[str, int] = {}
         self._sums = np.zeros((0, DIMENSIONS), dtype=np.float32)
@@ -94,6 +95,18 @@ class WordLlamaEncoder:
             self._scope = read_scope(SCOPE_FILE)
             self._scope_read = True
         return self._scope
+
+    def is_word(self, word: str) -> bool:
+        """Whether the tokenizer has the word whole (as "▁word"): its 32,000 pieces include
+        some 9,000 common English words of five letters or more, and no misspellings of them."""
+        if self._words is None:
+            from tokenizers import Tokenizer
+
+            vocabulary = Tokenizer.from_file(str(model_folder() / TOKENIZER)).get_vocab()
+            self._words = frozenset(
+                piece[1:] for piece in vocabulary if piece.startswith("\u2581") and len(piece) > 1
+            )
+        return word in self._words
 
     def _restore(self, path: Path) -> None:
         """Words encoded by an earlier run; a missing or unreadable file is simply ignored."""

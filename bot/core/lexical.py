@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -281,7 +281,9 @@ class LexicalIndex:
         )
         return str(best[0])
 
-    def query_terms(self, query: str) -> QueryTerms:
+    def query_terms(self, query: str, is_word: Callable[[str], bool] | None = None) -> QueryTerms:
+        """The query's terms; a word the index lacks is corrected to a close index word unless
+        `is_word` says it is a real word of its own."""
         cfg = self.config
         found: dict[str, QueryTerm] = {}
         corrections: list[Correction] = []
@@ -299,7 +301,8 @@ class LexicalIndex:
             if term in self._postings:
                 put(term, 1.0, True)
             else:
-                corrected = self._correct(word)
+                real = is_word is not None and is_word(word)
+                corrected = None if real else self._correct(word)
                 if corrected is None:
                     unknown.append(word)
                     put(term, 1.0, True)

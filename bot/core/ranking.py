@@ -111,15 +111,15 @@ class AnswerModel:
 
 # Fitted by `python benchmarks/calibrate.py` on the shipped knowledge base.
 SCOPED_MODEL = AnswerModel(
-    bias=-3.58, lexical=9.62, semantic=7.00, domain=1.09, scope=0.73, outside=-9.31,
-    product=8.79, elsewhere=-5.64, term_scope=0.22,
+    bias=-3.59, lexical=9.71, semantic=6.96, domain=0.96, scope=0.72, outside=-9.03,
+    product=8.79, elsewhere=-5.66, term_scope=0.23,
 )  # fmt: skip
 SEMANTIC_MODEL = AnswerModel(
-    bias=-7.43, lexical=9.45, semantic=7.91, domain=1.68, product=8.57, elsewhere=-5.47,
+    bias=-7.45, lexical=9.57, semantic=7.92, domain=1.65, product=8.58, elsewhere=-5.48,
 )  # fmt: skip
 """Used when the encoder has no scope classifier."""
 LEXICAL_MODEL = AnswerModel(
-    bias=-2.98, lexical=11.40, semantic=0.0, domain=0.0,
+    bias=-2.99, lexical=11.44, semantic=0.0, domain=0.0,
 )  # fmt: skip
 """Used when no encoder is wired in (tests of the lexical ranker, tools)."""
 
@@ -395,7 +395,8 @@ class SearchIndex:
             return None
         asked = question_part(query)
         texts = [query] if asked is None else [query, asked]
-        parsed = [self.lexical.query_terms(text) for text in texts]
+        is_word = self.semantic.encoder.is_word if self.semantic is not None else None
+        parsed = [self.lexical.query_terms(text, is_word) for text in texts]
         if not any(p.terms for p in parsed) and self.semantic is None:
             return None
         lexical_parts = [self.lexical.score(p) for p in parsed]

@@ -37,6 +37,11 @@ class TextEncoder(Protocol):
         """The in-scope classifier fitted in this encoder's vector space, if there is one."""
         ...
 
+    def is_word(self, word: str) -> bool:
+        """Whether a lowercase word is a whole word of the model's vocabulary: a real word, so
+        typo correction leaves it alone ("stuff" is not a misspelt "staff")."""
+        ...
+
     def __hash__(self) -> int:
         """Encoders are compared by identity, so an index built with one can be reused."""
         ...

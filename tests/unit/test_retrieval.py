@@ -202,3 +202,15 @@ def test_explain_names_the_signals_and_the_decision(index):
     assert "declined" in declined.reason
     assert declined.scope is not None
     assert declined.scope < 0.5
+
+
+def test_a_real_word_is_never_corrected_into_an_index_word(index):
+    """The knowledge base lacks "stuff", but it is no misspelt "staff" either."""
+    lexical_only = LexicalIndex(KNOWLEDGE.snippets, TOPICS, LexicalConfig(), Analyzer())
+    assert ("stuff", "staff") in {
+        (c.typed, c.meant) for c in lexical_only.query_terms("i optimise stuff").corrections
+    }
+    found = index.explain("i optimise stuff all day, isnt that product work", limit=1)
+    assert not [c for c in found.corrections if c.typed == "stuff"]
+    assert "stuff" in found.unknown
+    assert {c.typed for c in index.search("prodct teardwn").corrections} == {"prodct", "teardwn"}
