@@ -27,7 +27,9 @@ Handle = Callable[[Actor, str], Awaitable[Reply]]
 SubmitForm = Callable[[Actor, str, dict[str, str]], Awaitable[Reply]]
 
 CONSOLE_WORKSPACE = "local"
-_INLINE = re.compile(r"(\*[^*\n]+\*|_[^_\n]+_|`[^`\n]+`)")
+# A link is matched first and kept whole: sign-in tokens contain "_", which must not turn part
+# of the link into italics (and lose the underscores).
+_INLINE = re.compile(r"(https?://[^\s<>\"'`]+|\*[^*\n]+\*|_[^_\n]+_|`[^`\n]+`)")
 EXIT_WORDS = {"quit", "exit", ":q"}
 
 
@@ -49,7 +51,9 @@ def styled(text: str) -> Text:
     for part in _INLINE.split(text):
         if not part:
             continue
-        if part.startswith("*") and part.endswith("*") and len(part) > 2:
+        if part.startswith(("http://", "https://")):
+            out.append(part, style="underline")
+        elif part.startswith("*") and part.endswith("*") and len(part) > 2:
             out.append(part[1:-1], style="bold")
         elif part.startswith("_") and part.endswith("_") and len(part) > 2:
             out.append(part[1:-1], style="italic")
