@@ -47,7 +47,7 @@ from bot.core.lexical import Analyzer
 from bot.core.models import Snippet, Topic
 from bot.core.query import question_part
 from bot.core.ranking import AnswerModel, RankingConfig, SearchIndex, Signals
-from bot.core.scope import LOGIT_LIMIT, ScopeModel
+from bot.core.scope import LOGIT_LIMIT, ScopeModel, parts_logit
 from bot.embedding import MODEL_ID, SCOPE_FILE, WordLlamaEncoder, write_scope
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -168,11 +168,9 @@ def terms_out_of_fold(questions: Sequence[Question], folds: int, l2: float) -> F
     logits = np.zeros(len(questions))
     for fold in range(folds):
         weights, bias = train_terms([q for q in questions if q.fold != fold], l2)
-        model = ScopeModel(np.zeros(1, np.float32), 0.0, "", np.zeros((0, 1), np.float32), ())
-        model = dataclasses.replace(model, term_weights=weights, term_bias=bias)
         for i, q in enumerate(questions):
             if q.fold == fold:
-                logits[i] = model.term_logit(q.parts) or 0.0
+                logits[i] = parts_logit(weights, bias, q.parts)
     return logits
 
 

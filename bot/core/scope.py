@@ -58,11 +58,7 @@ class ScopeModel:
         (the whole message and, for a long one, its question part); None without term weights."""
         if not self.term_weights:
             return None
-        best = max(
-            (bag_logit(self.term_weights, self.term_bias, terms) for terms in parts),
-            default=-LOGIT_LIMIT,
-        )
-        return max(min(best, LOGIT_LIMIT), -LOGIT_LIMIT)
+        return parts_logit(self.term_weights, self.term_bias, parts)
 
     def outside(self, vectors: NDArray[np.float32]) -> tuple[float, str]:
         """Closeness to the out-of-scope prototypes (see `closeness`) and the nearest one."""
@@ -85,6 +81,12 @@ def closeness(prototypes: NDArray[np.float32], vectors: NDArray[np.float32]) -> 
     top = np.partition(scores, scores.shape[1] - count, axis=1)[:, -count:].mean(axis=1)
     row = int(top.argmin())
     return float(top[row]), int(scores[row].argmax())
+
+
+def parts_logit(weights: Mapping[str, float], bias: float, parts: Iterable[Iterable[str]]) -> float:
+    """`bag_logit` of the best part (the whole message, or its question part), clipped."""
+    best = max((bag_logit(weights, bias, terms) for terms in parts), default=-LOGIT_LIMIT)
+    return max(min(best, LOGIT_LIMIT), -LOGIT_LIMIT)
 
 
 def bag_logit(weights: Mapping[str, float], bias: float, terms: Iterable[str]) -> float:
